@@ -1,0 +1,54 @@
+# SilkVote — the two commands a fresh machine needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install run test test-embedded test-external lint browser bench clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing SilkVote with its dev tools"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: embedded PostgreSQL + Redis-compatible server, migrations, demo contest, serve.
+run: install
+	$(BIN)/silkvote up
+
+## make test: lint + the whole suite on embedded stores, then again on the machine's
+## PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set or the default ports answer.
+test: install browser lint test-embedded test-external
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy scoring service
+
+test-embedded: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q
+
+test-external: install
+	@if $(BIN)/python -m service.probe_stores "$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" "$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}"; then \
+	  echo "==> suite against external PostgreSQL and Redis"; \
+	  DATABASE_URL="$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}" \
+	    $(BIN)/python -m pytest -q; \
+	else echo "==> external PostgreSQL/Redis not answering: external run skipped"; fi
+
+## Debian's Chromium for the browser tests (Playwright's own download does not work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing Debian's chromium for browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+bench: install
+	$(BIN)/silkvote bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
