@@ -1,0 +1,1 @@
+"""SilkVote service: the async app — API, ledger, tallies, live hub, pages, CLI."""

@@ -1,0 +1,173 @@
+"""Runtime configuration, read once from the environment (and an optional `.env`).
+
+Every setting is validated at start so a typo in a deployment fails loudly with the
+variable's name instead of misbehaving mid-show. Secrets that are not configured are
+generated once and kept in the data folder, so tokens survive a restart of `make run`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+import msgspec
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """All knobs of one SilkVote process. Build it with `load_settings()`."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str = ""
+    admin_token_generated: bool = False
+    signing_secret: str = ""
+    voter_hash_key: str = ""
+    data_dir: Path = REPO_ROOT / "var"
+    migrations_dir: Path = REPO_ROOT / "migrations"
+    vote_cap: int = 20
+    leaderboard_hz: float = 2.0
+    results_token: str | None = None
+    log_level: str = "info"
+    commit_window_ms: float = 2.0
+    commit_max_batch: int = 512
+    voter_token_ttl_s: int = 24 * 3600
+    reconcile_interval_s: float = 5.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    db_timeout_s: float = 5.0
+    self_service_tokens: bool = False
+    cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
+    rate_limit_ip_per_s: int = 0  # off by default: carriers put thousands of phones behind one IP
+    rate_limit_voter_per_s: int = 10
+    rate_limit_jury_login_per_min: int = 20
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (comments, blank lines and surrounding quotes allowed)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name) or None
+    if raw is None:
+        return None
+    scheme = urlparse(raw).scheme
+    if scheme not in schemes:
+        raise ConfigError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}")
+    return raw
+
+
+def _persistent_secret(env: dict[str, str], name: str, data_dir: Path) -> tuple[str, bool]:
+    """Return (secret, generated). Unset secrets are generated once into the data folder."""
+    if env.get(name):
+        return env[name], False
+    path = data_dir / "secrets" / name.lower()
+    if path.is_file():
+        return path.read_text().strip(), True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value, True
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build and validate settings from `environ` (default: os.environ) plus `.env`."""
+    source = dict(os.environ if environ is None else environ)
+    dotenv = read_dotenv(Path(source.get("SILKVOTE_ENV_FILE", REPO_ROOT / ".env")))
+    env = {**dotenv, **source}
+    data_dir = Path(env.get("DATA_DIR") or REPO_ROOT / "var").expanduser().resolve()
+    admin_token, generated = _persistent_secret(env, "ADMIN_TOKEN", data_dir)
+    log_level = env.get("LOG_LEVEL", "info").lower()
+    if log_level not in {"debug", "info", "warning", "error"}:
+        raise ConfigError("LOG_LEVEL must be one of debug, info, warning, error")
+    return Settings(
+        database_url=_url(env, "DATABASE_URL", ("postgresql", "postgres")),
+        redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "unix")),
+        host=env.get("HOST") or "127.0.0.1",
+        port=_int(env, "PORT", 8000, minimum=1),
+        admin_token=admin_token,
+        admin_token_generated=generated,
+        signing_secret=_persistent_secret(env, "SIGNING_SECRET", data_dir)[0],
+        voter_hash_key=_persistent_secret(env, "VOTER_HASH_KEY", data_dir)[0],
+        data_dir=data_dir,
+        migrations_dir=Path(env.get("MIGRATIONS_DIR") or REPO_ROOT / "migrations"),
+        vote_cap=_int(env, "VOTE_CAP", 20, minimum=1),
+        leaderboard_hz=_float(env, "LEADERBOARD_HZ", 2.0, minimum=0.1),
+        results_token=env.get("RESULTS_TOKEN") or None,
+        log_level=log_level,
+        commit_window_ms=_float(env, "COMMIT_WINDOW_MS", 2.0, minimum=0.0),
+        commit_max_batch=_int(env, "COMMIT_MAX_BATCH", 512, minimum=1),
+        voter_token_ttl_s=_int(env, "VOTER_TOKEN_TTL_S", 24 * 3600, minimum=60),
+        reconcile_interval_s=_float(env, "RECONCILE_INTERVAL_S", 5.0, minimum=0.1),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024),
+        db_timeout_s=_float(env, "DB_TIMEOUT_S", 5.0, minimum=0.1),
+        self_service_tokens=_bool(env, "SELF_SERVICE_TOKENS", False),
+        cors_origins=[o.strip() for o in (env.get("CORS_ORIGINS") or "*").split(",") if o.strip()],
+        rate_limit_ip_per_s=_int(env, "RATE_LIMIT_IP_PER_S", 0),
+        rate_limit_voter_per_s=_int(env, "RATE_LIMIT_VOTER_PER_S", 10),
+        rate_limit_jury_login_per_min=_int(env, "RATE_LIMIT_JURY_LOGIN_PER_MIN", 20),
+    )

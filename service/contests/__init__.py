@@ -1,0 +1,1 @@
+"""Contests: definitions, the audience window, and the credentials an admin issues."""

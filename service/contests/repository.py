@@ -1,0 +1,166 @@
+"""Contest rows in PostgreSQL: create, read, and change their state.
+
+Creating a contest also creates its ledger partition, so the vote hot path never
+touches DDL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+import msgspec
+
+from scoring import Rules
+from service.audit import record_event
+from service.contests.models import Contest, ContestIn, EntryIn
+from service.db import Conn
+
+
+def new_contest_id(name: str) -> str:
+    """A readable, URL-safe id: the name's slug plus a short random suffix."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "contest"
+    return f"{slug}-{secrets.token_hex(3)}"
+
+
+LEDGER_HASH_PARTITIONS = 8  # per contest: spreads one show's inserts and index pages
+
+
+def partition_name(contest_id: str) -> str:
+    """Readable when short; hashed when `votes_<id>_hN` would pass PostgreSQL's 63 bytes."""
+    name = "votes_" + contest_id.replace("-", "_")
+    if len(name) > 58:
+        name = "votes_" + hashlib.sha256(contest_id.encode()).hexdigest()[:24]
+    return name
+
+
+async def create_ledger_partition(conn: Conn, contest_id: str) -> None:
+    """The contest's slice of the ledger, itself split by hash of the dedupe key.
+
+    Contest ids match ^[a-z0-9-]+$ (a CHECK on the table), so the quoting here is safe.
+    """
+    parent = partition_name(contest_id)
+    await conn.execute(
+        f'CREATE TABLE "{parent}" PARTITION OF votes FOR VALUES IN (\'{contest_id}\') '
+        "PARTITION BY HASH (dedupe_key)"
+    )
+    for remainder in range(LEDGER_HASH_PARTITIONS):
+        await conn.execute(
+            f'CREATE TABLE "{parent}_h{remainder}" PARTITION OF "{parent}" '
+            f"FOR VALUES WITH (MODULUS {LEDGER_HASH_PARTITIONS}, REMAINDER {remainder})"
+        )
+
+
+async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int) -> str:
+    """Store a validated definition and its ledger partition in one transaction."""
+    contest_id = definition.id or new_contest_id(definition.name)
+    rules = msgspec.to_builtins(definition.rules)
+    async with conn.transaction():
+        await conn.execute(
+            """INSERT INTO contests (id, name, rules, vote_cap, jury_size, jury_min_valid)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            contest_id, definition.name, rules, vote_cap,
+            definition.jury_size, definition.jury_min_valid,
+        )
+        await conn.executemany(
+            """INSERT INTO entries (contest_id, country, running_order, artist, song)
+               VALUES ($1, $2, $3, $4, $5)""",
+            [(contest_id, e.country, e.running_order, e.artist, e.song)
+             for e in definition.entries],
+        )
+        await conn.executemany(
+            "INSERT INTO voting_countries (contest_id, country, position) VALUES ($1, $2, $3)",
+            [(contest_id, c, i) for i, c in enumerate(definition.voting_countries)],
+        )
+        await create_ledger_partition(conn, contest_id)
+        await record_event(conn, contest_id, "admin", "contest_created", {"name": definition.name})
+    return contest_id
+
+
+def _contest_from_rows(row: Any, entries: list[Any], countries: list[Any]) -> Contest:
+    return Contest(
+        id=row["id"],
+        name=row["name"],
+        entries=[
+            EntryIn(country=e["country"], running_order=e["running_order"],
+                    artist=e["artist"], song=e["song"])
+            for e in entries
+        ],
+        voting_countries=[c["country"] for c in countries],
+        rules=msgspec.convert(row["rules"], Rules),
+        vote_cap=row["vote_cap"],
+        jury_size=row["jury_size"],
+        jury_min_valid=row["jury_min_valid"],
+        window=row["window_state"],
+        jury_locked=row["jury_locked_at"] is not None,
+        revealed=row["revealed"],
+    )
+
+
+async def fetch_contest(conn: Conn, contest_id: str) -> Contest | None:
+    row = await conn.fetchrow("SELECT * FROM contests WHERE id = $1", contest_id)
+    if row is None:
+        return None
+    entries = await conn.fetch(
+        "SELECT * FROM entries WHERE contest_id = $1 ORDER BY running_order", contest_id
+    )
+    countries = await conn.fetch(
+        "SELECT country FROM voting_countries WHERE contest_id = $1 ORDER BY position", contest_id
+    )
+    return _contest_from_rows(row, entries, countries)
+
+
+async def list_contests(conn: Conn) -> list[tuple[str, str, str]]:
+    rows = await conn.fetch("SELECT id, name, window_state FROM contests ORDER BY created_at")
+    return [(r["id"], r["name"], r["window_state"]) for r in rows]
+
+
+async def set_window(conn: Conn, contest_id: str, state: str) -> bool:
+    """Open or close audience voting; False when the contest does not exist.
+
+    The UPDATE takes the contest row lock, so it waits for ledger transactions that
+    checked the window under FOR SHARE: a vote either committed before the close or
+    sees it closed.
+    """
+    async with conn.transaction():
+        updated = await conn.fetchval(
+            "UPDATE contests SET window_state = $2 WHERE id = $1 RETURNING id", contest_id, state
+        )
+        if updated is None:
+            return False
+        await conn.execute(
+            "INSERT INTO window_events (contest_id, state) VALUES ($1, $2)", contest_id, state
+        )
+        await record_event(conn, contest_id, "admin", f"window_{state}", {})
+    return True
+
+
+async def insert_aggregator_key(
+    conn: Conn, contest_id: str, name: str, key_hash: bytes
+) -> str:
+    key_id = "agg-" + secrets.token_hex(4)
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO aggregator_keys (id, contest_id, name, key_hash) VALUES ($1, $2, $3, $4)",
+            key_id, contest_id, name, key_hash,
+        )
+        await record_event(conn, contest_id, "admin", "aggregator_key_issued",
+                           {"id": key_id, "name": name})
+    return key_id
+
+
+async def insert_juror(
+    conn: Conn, contest_id: str, country: str, name: str, code_hash: bytes
+) -> str:
+    juror_id = f"j-{country.lower()}-{secrets.token_hex(3)}"
+    async with conn.transaction():
+        await conn.execute(
+            """INSERT INTO jurors (id, contest_id, country, name, code_hash)
+               VALUES ($1, $2, $3, $4, $5)""",
+            juror_id, contest_id, country, name, code_hash,
+        )
+        await record_event(conn, contest_id, "admin", "juror_created",
+                           {"juror_id": juror_id, "country": country})
+    return juror_id

@@ -1,0 +1,39 @@
+"""PostgreSQL connection pool: the ledger is the source of truth, so every write goes here."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import asyncpg
+import msgspec
+from asyncpg.pool import PoolConnectionProxy
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    """Decode json/jsonb columns with msgspec so rows come back as plain Python values."""
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(
+            kind, encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+            schema="pg_catalog",
+        )
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection with the same codecs as the pool (for CLI commands and tests)."""
+    conn: asyncpg.Connection = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10,
+                      timeout_s: float = 10.0) -> asyncpg.Pool:
+    """Open a pool; statements are cached per connection, so hot queries are prepared once."""
+    pool: Any = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection,
+        command_timeout=timeout_s, timeout=timeout_s, max_inactive_connection_lifetime=60,
+    )
+    return pool  # type: ignore[no-any-return]
+
+
+# A connection handed out by the pool or opened directly: repository functions take either.
+Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"

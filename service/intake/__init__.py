@@ -1,0 +1,1 @@
+"""Audience vote intake: the hot path from a viewer's tap to a durable ledger row."""

@@ -1,0 +1,129 @@
+"""Group commit: concurrent single votes share one ledger transaction.
+
+Each request hands its vote to the `GroupCommitter` and awaits its own decision. The
+committer gathers votes for at most `COMMIT_WINDOW_MS` (or until `COMMIT_MAX_BATCH`),
+writes them with one `record_votes` call, and answers every waiting request only after
+that transaction committed. While a batch is being written the next one keeps
+gathering, so batches grow by themselves when the database is the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import asyncpg
+
+from service import metrics
+from service.errors import unavailable
+from service.intake.ledger import Decision, PendingVote, record_votes
+from service.intake.tallies import add_to_tallies
+
+log = logging.getLogger("silkvote.intake")
+
+Waiter = tuple[PendingVote, "asyncio.Future[Decision]"]
+
+
+class GroupCommitter:
+    """Batches votes into ledger transactions; one per service process."""
+
+    def __init__(self, pool: asyncpg.Pool, redis: Any, *, window_ms: float, max_batch: int,
+                 timeout_s: float = 5.0, max_in_flight: int = 3) -> None:
+        self._pool = pool
+        self._redis = redis
+        self._window_s = window_ms / 1000
+        self._max_batch = max_batch
+        self._max_in_flight = max_in_flight
+        self._timeout_s = timeout_s
+        self._pending: list[Waiter] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._in_flight = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Finish the batches already taken; the server drains requests before this."""
+        if self._pending:
+            self._flush()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def submit(self, vote: PendingVote) -> Decision:
+        """The ledger's decision on `vote`, once it is committed (or ApiError 503)."""
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._pending.append((vote, future))
+        if len(self._pending) >= self._max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._window_s, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending or self._in_flight >= self._max_in_flight:
+            return  # a finishing batch calls us again
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        self._in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._write(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, batch: list[Waiter]) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            self._in_flight -= 1
+            if self._pending:
+                self._flush()
+
+    async def _commit(self, batch: list[Waiter]) -> None:
+        started = time.perf_counter()
+        metrics.COMMIT_BATCH_SIZE.observe(len(batch))
+        by_contest: dict[str, list[Waiter]] = defaultdict(list)
+        for waiter in batch:
+            by_contest[waiter[0].contest].append(waiter)
+        try:
+            async with self._pool.acquire(timeout=self._timeout_s) as conn:
+                decided = [
+                    (waiters, await record_votes(conn, contest, [w[0] for w in waiters],
+                                                 self._timeout_s))
+                    for contest, waiters in by_contest.items()
+                ]
+        except Exception as exc:  # commit state unknown or refused: clients retry with keys
+            log.warning("ledger write of %d votes failed: %s", len(batch), exc)
+            metrics.LEDGER_FAILURES.inc()
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(unavailable())
+            return
+        metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+        for waiters, decisions in decided:
+            for (_, future), decision in zip(waiters, decisions, strict=True):
+                if not future.done():
+                    future.set_result(decision)
+        await publish_accepted(self._redis, [
+            (waiter[0], decision) for waiters, decisions in decided
+            for waiter, decision in zip(waiters, decisions, strict=True)
+        ])
+
+
+async def publish_accepted(redis: Any, decided: list[tuple[PendingVote, Decision]]) -> None:
+    """Move live tallies by the accepted votes; a Redis failure only delays the tallies."""
+    per_contest: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for vote, decision in decided:
+        if decision.outcome == "accepted":
+            per_contest[vote.contest][(vote.country, vote.entry)] += 1
+    for contest, deltas in per_contest.items():
+        try:
+            await asyncio.wait_for(add_to_tallies(redis, contest, deltas), timeout=2.0)
+        except Exception as exc:  # the reconciler repairs the drift from the ledger
+            log.warning("tally update for %s failed (reconciler will repair): %s", contest, exc)
+            metrics.TALLY_FAILURES.inc()

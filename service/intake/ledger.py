@@ -1,0 +1,104 @@
+"""Writing votes to the PostgreSQL ledger, a whole batch per round trip.
+
+The decision logic (window, duplicates, caps) lives in the `record_votes` SQL function
+(migrations/0002) so that it runs inside one transaction next to the data it guards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import asyncpg
+
+from service.db import Conn
+
+Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found"]
+APP_SOURCE = "app"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVote:
+    """One vote, validated against the contest, waiting for its ledger decision."""
+
+    contest: str
+    dedupe_key: bytes
+    voter_hash: bytes
+    country: str
+    entry: str
+    source: str
+
+
+class Decision(NamedTuple):
+    """The ledger's answer for one vote (a tuple: batches build thousands of them)."""
+
+    outcome: Outcome
+    seq: int
+    cap: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.cap - self.seq, 0)
+
+
+def app_dedupe_key(voter_hash: bytes, idempotency_key: str) -> bytes:
+    """Retries of one tap share a key; keys are scoped to the voter who sent them."""
+    return hashlib.sha256(b"app\0" + voter_hash + b"\0" + idempotency_key.encode()).digest()
+
+
+def aggregator_dedupe_key(aggregator_id: str, vote_id: str) -> bytes:
+    """An aggregator's own vote id, scoped to that aggregator: re-sent batches dedupe."""
+    return hashlib.sha256(f"agg\0{aggregator_id}\0{vote_id}".encode()).digest()
+
+
+RECORD_VOTES_SQL = "SELECT outcome, seq, cap FROM record_votes($1, $2, $3, $4, $5, $6)"
+CONFLICT_RETRIES = 3
+
+
+async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
+                       timeout_s: float | None = None) -> list[Decision]:
+    """Decide and store `votes` (all of one contest) in one transaction.
+
+    The statement runs inside an explicit transaction so that a timeout cancels and
+    rolls it back: an error here always means nothing was recorded. A batch that
+    raced a concurrent retry of one of its votes (serialization failure) is re-run.
+    """
+    args = (
+        contest,
+        [v.dedupe_key for v in votes],
+        [v.voter_hash for v in votes],
+        [v.country for v in votes],
+        [v.entry for v in votes],
+        [v.source for v in votes],
+    )
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            async with conn.transaction():
+                rows = await conn.fetch(RECORD_VOTES_SQL, *args, timeout=timeout_s)
+            break
+        except asyncpg.SerializationError:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+    return [Decision(*row) for row in rows]
+
+
+async def ledger_counts(conn: Conn, contest: str) -> dict[str, dict[str, int]]:
+    """Official audience counts: voting country -> entry -> votes in the ledger."""
+    rows = await conn.fetch(
+        "SELECT voting_country, entry, count(*) AS n FROM votes "
+        "WHERE contest_id = $1 GROUP BY voting_country, entry",
+        contest,
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["voting_country"], {})[row["entry"]] = row["n"]
+    return counts
+
+
+async def voter_votes_used(conn: Conn, contest: str, voter_hash: bytes) -> int:
+    used = await conn.fetchval(
+        "SELECT votes_used FROM voters WHERE contest_id = $1 AND voter_hash = $2",
+        contest, voter_hash,
+    )
+    return int(used or 0)

@@ -1,0 +1,63 @@
+"""Live tallies in Redis: derived from the ledger, updated after each commit.
+
+A tally is one hash per (contest, voting country) mapping entry -> count. Losing them
+costs nothing official: the reconciler (and `silkvote recount`) rebuild them from the
+ledger.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from service import keys
+
+Counts = dict[str, dict[str, int]]  # voting country -> entry -> votes
+
+
+def count_cells(cells: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    return Counter(cells)
+
+
+async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, str]]) -> None:
+    """Apply per-(country, entry) increments in one pipeline and announce the change."""
+    if not deltas:
+        return
+    pipe = redis.pipeline(transaction=False)
+    for (country, entry), delta in deltas.items():
+        pipe.hincrby(keys.tally(contest, country), entry, delta)
+    await pipe.execute()
+    # separately: a Redis Cluster refuses PUBLISH inside a pipeline
+    await redis.publish(keys.CHANGED_CHANNEL, contest)
+
+
+async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]) -> Counts:
+    """Live counts for every voting country of a contest, in one pipeline."""
+    countries = list(voting_countries)
+    pipe = redis.pipeline(transaction=False)
+    for country in countries:
+        pipe.hgetall(keys.tally(contest, country))
+    replies = await pipe.execute()
+    counts: Counts = {}
+    for country, reply in zip(countries, replies, strict=True):
+        if reply:
+            counts[country] = {_text(k): int(v) for k, v in reply.items()}
+    return counts
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def differences(live: Counts, ledger: Counts) -> list[tuple[str, str, int, int]]:
+    """Cells where live and ledger disagree: (country, entry, live, ledger)."""
+    cells = {(c, e) for c, row in live.items() for e in row}
+    cells |= {(c, e) for c, row in ledger.items() for e in row}
+    found = []
+    for country, entry in sorted(cells):
+        have = live.get(country, {}).get(entry, 0)
+        want = ledger.get(country, {}).get(entry, 0)
+        if have != want:
+            found.append((country, entry, have, want))
+    return found

@@ -1,0 +1,1 @@
+"""Jury panels: juror sessions, ballots that lock at the deadline, and their audit trail."""

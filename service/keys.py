@@ -1,0 +1,22 @@
+"""Redis key and channel names in one place.
+
+Keys carry a hash tag (`{...}`) so that on a Redis Cluster each multi-key operation
+stays on one slot while different voting countries of one contest spread over shards.
+"""
+
+from __future__ import annotations
+
+
+def tally(contest: str, voting_country: str) -> str:
+    """Hash entry -> audience votes counted live for one voting country."""
+    return f"sv:{{{contest}:{voting_country}}}:tally"
+
+
+def tally_pattern(contest: str) -> str:
+    return f"sv:{{{contest}:*}}:tally"
+
+
+CHANGED_CHANNEL = "sv:changed"  # message: a contest id whose live tallies moved
+
+
+CONTEST_EVENTS_CHANNEL = "sv:contest-events"  # window/jury/reveal changes, for every process

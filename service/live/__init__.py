@@ -1,0 +1,1 @@
+"""The live leaderboard: one computation per tick per contest, fanned out over websockets."""

@@ -1,0 +1,198 @@
+"""The leaderboard hub of one service process.
+
+Votes taken by any process publish a "changed" notice on Redis; every hub listens,
+marks the contest dirty, and on its next tick (at most `LEADERBOARD_HZ` a second)
+computes the standings once, encodes them once, and queues the same text for every
+subscriber. A subscriber whose queue is full is dropped rather than allowed to slow
+the others; it reconnects and gets a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from service import keys, metrics
+from service.events import ContestEvent
+from service.redis_store import create_pubsub_redis
+from service.results.compute import results_views
+from service.runtime import Runtime
+
+log = logging.getLogger("silkvote.live")
+QUEUE_LIMIT = 16  # updates a client may fall behind before it is dropped
+_event_decoder = msgspec.json.Decoder(ContestEvent)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    contest: str
+    full: bool
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    dropped: bool = False
+
+    def offer(self, message: str) -> None:
+        if self.dropped:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.dropped = True
+            metrics.WS_DROPPED.inc()
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+
+@dataclass(eq=False)
+class ContestFeed:
+    """The encoded standings of one contest in this process, and who receives them."""
+
+    seq: int = 0
+    dirty: bool = True
+    public: bytes = b""
+    full: bytes = b""
+    subscribers: set[Subscriber] = field(default_factory=set)
+    joining: int = 0  # clients between arrival and registration: keep the feed alive
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def frame(kind: str, seq: int, results: bytes) -> str:
+    """One websocket message; the results bytes are shared by every client."""
+    return f'{{"type":"{kind}","seq":{seq},"results":{results.decode()}}}'
+
+
+class LeaderboardHub:
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+        self._feeds: dict[str, ContestFeed] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._period_s = 1.0 / rt.settings.leaderboard_hz
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._listen(), name="hub-listen"),
+                       asyncio.create_task(self._tick(), name="hub-tick")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for feed in self._feeds.values():
+            for sub in feed.subscribers:
+                with contextlib.suppress(asyncio.QueueFull):
+                    sub.queue.put_nowait(None)
+
+    async def join(self, contest_id: str, full: bool) -> tuple[Subscriber, str]:
+        """Register a client; returns it with its snapshot message."""
+        feed = self._feeds.setdefault(contest_id, ContestFeed())
+        feed.joining += 1
+        try:
+            if not feed.public:  # first client here: compute, and tell anyone who just joined
+                await self._publish(contest_id, feed)
+                if not feed.public:
+                    raise RuntimeError(f"standings of {contest_id} are unavailable")
+            async with feed.lock:  # no update can be sent between this snapshot and joining
+                sub = Subscriber(contest_id, full)
+                feed.subscribers.add(sub)
+                metrics.WS_CLIENTS.inc()
+                return sub, frame("snapshot", feed.seq, feed.full if full else feed.public)
+        finally:
+            feed.joining -= 1
+
+    def leave(self, sub: Subscriber) -> None:
+        feed = self._feeds.get(sub.contest)
+        if feed is not None and sub in feed.subscribers:
+            feed.subscribers.discard(sub)
+            metrics.WS_CLIENTS.dec()
+
+    def mark_changed(self, contest_id: str) -> None:
+        feed = self._feeds.get(contest_id)
+        if feed is not None:
+            feed.dirty = True
+
+    async def _refresh(self, contest_id: str, feed: ContestFeed) -> bool:
+        """Recompute and encode the contest's views; True when they changed.
+
+        Every new `seq` must reach every subscriber, so only `_publish` calls this.
+        """
+        feed.dirty = False
+        contest = await self._rt.contests.get(contest_id)
+        public, full = await results_views(self._rt, contest, "live")
+        public.as_of = full.as_of = public.as_of.replace(microsecond=0)
+        encoded_public, encoded_full = msgspec.json.encode(public), msgspec.json.encode(full)
+        if encoded_public == feed.public and encoded_full == feed.full:
+            return False
+        feed.seq += 1
+        feed.public, feed.full = encoded_public, encoded_full
+        return True
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._period_s)
+            for contest_id, feed in list(self._feeds.items()):
+                if not feed.subscribers and not feed.joining:
+                    self._feeds.pop(contest_id, None)
+                    continue
+                if feed.dirty:
+                    await self._publish(contest_id, feed)
+
+    async def _publish(self, contest_id: str, feed: ContestFeed) -> None:
+        async with feed.lock:
+            await self._publish_locked(contest_id, feed)
+
+    async def _publish_locked(self, contest_id: str, feed: ContestFeed) -> None:
+        try:
+            changed = await self._refresh(contest_id, feed)
+        except Exception as exc:  # a store hiccup: keep the last standings, retry next tick
+            feed.dirty = True
+            log.warning("leaderboard refresh of %s failed: %s", contest_id, exc)
+            return
+        if not changed:
+            return
+        public = frame("update", feed.seq, feed.public)
+        full = frame("update", feed.seq, feed.full)
+        for sub in list(feed.subscribers):
+            sub.offer(full if sub.full else public)
+
+    async def _listen(self) -> None:
+        """Follow "changed" and contest-event notices from every process, reconnecting."""
+        client = create_pubsub_redis(self._rt.settings.redis_url or "")
+        try:
+            while True:
+                await self._follow(client)
+        finally:
+            await client.aclose()
+
+    async def _follow(self, client: Any) -> None:
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(keys.CHANGED_CHANNEL, keys.CONTEST_EVENTS_CHANNEL)
+            for feed in self._feeds.values():
+                feed.dirty = True  # we may have missed notices while disconnected
+            async for message in pubsub.listen():
+                self._on_message(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("leaderboard notices interrupted (%s); reconnecting", exc)
+            await asyncio.sleep(0.5)
+        finally:
+            await pubsub.aclose()
+
+    def _on_message(self, message: dict[str, object]) -> None:
+        if message.get("type") != "message":
+            return
+        data = message.get("data")
+        channel = message.get("channel")
+        if not isinstance(data, bytes):
+            return
+        if channel in (keys.CHANGED_CHANNEL, keys.CHANGED_CHANNEL.encode()):
+            self.mark_changed(data.decode())
+            return
+        event = _event_decoder.decode(data)
+        self._rt.contests.forget(event.contest)
+        self.mark_changed(event.contest)

@@ -1,0 +1,54 @@
+"""Prometheus metrics. With several worker processes, PROMETHEUS_MULTIPROC_DIR makes
+`/metrics` aggregate all of them (set by `silkvote serve --workers N`)."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Histogram(
+    "silkvote_http_request_seconds", "HTTP request latency by route and status",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+VOTES = Counter("silkvote_votes_total", "Audience votes by outcome", ["outcome"])
+COMMIT_BATCH_SIZE = Histogram(
+    "silkvote_commit_batch_votes", "Votes written per ledger transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10000),
+)
+COMMIT_SECONDS = Histogram(
+    "silkvote_commit_seconds", "Duration of one ledger transaction",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+TALLY_DRIFT = Gauge(
+    "silkvote_tally_drift_votes", "Votes by which live tallies differed from the ledger "
+    "at the last reconciliation (repaired then)", ["contest"], multiprocess_mode="max",
+)
+LEDGER_FAILURES = Counter(
+    "silkvote_ledger_failures_total", "Ledger writes that failed (answered 503, nothing counted)"
+)
+TALLY_FAILURES = Counter(
+    "silkvote_tally_failures_total", "Tally updates that failed after a commit (repaired later)"
+)
+TALLY_REPAIRS = Counter("silkvote_tally_repairs_total", "Tally cells repaired by the reconciler")
+WS_CLIENTS = Gauge("silkvote_ws_clients", "Connected leaderboard websocket clients",
+                   multiprocess_mode="livesum")
+WS_DROPPED = Counter("silkvote_ws_dropped_total", "Websocket clients dropped for falling behind")
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text for this process, or for all workers in multi-process mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

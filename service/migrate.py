@@ -1,0 +1,111 @@
+"""Apply the plain-SQL files in `migrations/` in order, each exactly once.
+
+A PostgreSQL advisory lock serialises concurrent starters (several replicas booting at
+once): the first applies, the others wait and then find nothing left to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from service.db import Conn
+
+log = logging.getLogger("silkvote.migrate")
+
+MIGRATION_LOCK_ID = 0x5117_0001  # arbitrary constant shared by every SilkVote process
+_FILE_PATTERN = re.compile(r"^(\d{4})_[\w-]+\.sql$")
+
+_CREATE_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version text PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    migration: Migration
+    applied_at: str | None
+    checksum_matches: bool
+
+
+def discover(folder: Path) -> list[Migration]:
+    """Every `NNNN_name.sql` file in `folder`, ordered by its number."""
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _FILE_PATTERN.match(path.name)
+        if match is None:
+            raise ValueError(f"migration file {path.name} must be named NNNN_description.sql")
+        found.append(Migration(match.group(1), path.name, path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"two migration files share a number in {folder}")
+    return found
+
+
+async def status(conn: Conn, folder: Path) -> list[MigrationStatus]:
+    """Each known migration with when it was applied (None = pending)."""
+    await conn.execute(_CREATE_TABLE)
+    rows = await conn.fetch("SELECT version, checksum, applied_at FROM schema_migrations")
+    applied = {r["version"]: r for r in rows}
+    result = []
+    for migration in discover(folder):
+        row = applied.get(migration.version)
+        result.append(MigrationStatus(
+            migration,
+            row["applied_at"].isoformat(timespec="seconds") if row else None,
+            row is None or row["checksum"] == migration.checksum,
+        ))
+    return result
+
+
+async def apply(conn: Conn, folder: Path) -> list[Migration]:
+    """Apply pending migrations under the advisory lock; return the ones applied now."""
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+    try:
+        applied_now = []
+        for item in await status(conn, folder):
+            if item.applied_at is not None:
+                if not item.checksum_matches:
+                    log.warning("migration %s changed after it was applied", item.migration.name)
+                continue
+            async with conn.transaction():
+                await conn.execute(item.migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    item.migration.version, item.migration.name, item.migration.checksum,
+                )
+            log.info("applied migration %s", item.migration.name)
+            applied_now.append(item.migration)
+        return applied_now
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+
+
+async def apply_url(url: str, folder: Path) -> list[Migration]:
+    """Connect, apply, disconnect: what `silkvote migrate` and start-up run."""
+    conn = await asyncpg.connect(url)
+    try:
+        return await apply(conn, folder)
+    finally:
+        await conn.close()

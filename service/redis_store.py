@@ -1,0 +1,25 @@
+"""The Redis client: live tallies, pub/sub and rate limits. Everything here is derived
+data that `silkvote recount` can rebuild from the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+
+def create_redis(url: str) -> Any:
+    """A client for a single server, or for a Redis Cluster when the URL says so."""
+    if url.startswith("redis+cluster://"):
+        from redis.asyncio.cluster import RedisCluster
+
+        return RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"))
+    return aioredis.from_url(url, max_connections=64, health_check_interval=30)
+
+
+def create_pubsub_redis(url: str) -> Any:
+    """A client for subscribing. On a cluster, plain PUBLISH reaches every node, so a
+    connection to the seed node hears every notice."""
+    if url.startswith("redis+cluster://"):
+        url = "redis://" + url.removeprefix("redis+cluster://")
+    return aioredis.from_url(url, health_check_interval=30)
