@@ -1,0 +1,91 @@
+"""Websocket faults: a client that stops reading, and a reconnect storm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from service.live.hub import QUEUE_LIMIT, Subscriber
+from tests.conftest import LiveServer
+from tests.service.helpers import open_window, voter_headers
+from tests.service.test_live import ws_url
+
+STORM = int(os.environ.get("WS_STORM_CLIENTS", "1500"))  # 5000 in the long run
+
+
+def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> None:
+    async def scenario() -> None:
+        sub = Subscriber("c", full=False)
+        for i in range(QUEUE_LIMIT + 1):
+            sub.offer(f"update {i}")
+        assert sub.dropped and sub.queue.qsize() == 1 and sub.queue.get_nowait() is None
+        sub.offer("later")  # ignored once dropped
+        assert sub.queue.empty()
+
+    asyncio.run(scenario())
+
+
+async def test_a_client_that_never_reads_does_not_delay_the_others(
+        live_server: LiveServer, api: httpx.AsyncClient) -> None:
+    cid = live_server.new_contest()
+    await open_window(api, live_server, cid)
+    voter = await voter_headers(api, live_server, cid, "+31", "KZ")
+    stalled = await websockets.connect(ws_url(live_server, cid), max_queue=1)
+    async with websockets.connect(ws_url(live_server, cid)) as healthy:
+        await healthy.recv()
+        delays = []
+        for i in range(8):
+            sent = time.monotonic()
+            r = await api.post(f"/api/v1/contests/{cid}/votes",
+                               json={"entry": "UZ", "key": uuid.uuid4().hex}, headers=voter)
+            assert r.status_code == 201
+            while True:
+                message = json.loads(await asyncio.wait_for(healthy.recv(), 5))
+                if sum(message["results"]["votes"].get("KZ", {}).values()) == i + 1:
+                    break
+            delays.append(time.monotonic() - sent)
+    await stalled.close()
+    assert max(delays) < 1.5, delays
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+                    reason="the reconnect storm does not depend on the stores; it runs in the "
+                           "embedded pass of `make test`")
+async def test_a_reconnect_storm_gets_every_client_a_snapshot_and_then_updates(
+        live_server: LiveServer, api: httpx.AsyncClient) -> None:
+    cid = live_server.new_contest()
+    await open_window(api, live_server, cid)
+    voter = await voter_headers(api, live_server, cid, "+32", "KZ")
+    gate = asyncio.Semaphore(1000)
+
+    async def connect() -> tuple[Any, dict[str, Any]]:
+        async with gate:
+            socket = await websockets.connect(ws_url(live_server, cid), open_timeout=60,
+                                              max_queue=None)
+            return socket, json.loads(await asyncio.wait_for(socket.recv(), 60))
+
+    started = time.monotonic()
+    clients = await asyncio.gather(*[connect() for _ in range(STORM)])
+    connected_s = time.monotonic() - started
+    assert all(m["type"] == "snapshot" for _, m in clients)
+    await api.post(f"/api/v1/contests/{cid}/votes", json={"entry": "CN", "key": "storm"},
+                   headers=voter)
+
+    async def sees_the_vote(socket: Any) -> bool:
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), 30))
+            if message["results"]["votes"]:
+                return True
+
+    assert all(await asyncio.gather(*[sees_the_vote(s) for s, _ in clients]))
+    await asyncio.gather(*[s.close() for s, _ in clients])
+    print(f"{STORM} clients connected with snapshots in {connected_s:.1f} s")
