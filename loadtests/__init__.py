@@ -1,0 +1,1 @@
+"""Locust scenarios for SilkVote (see README.md). Run from the repository root."""
