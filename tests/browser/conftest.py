@@ -1,4 +1,4 @@
-"""Playwright fixtures for the page tests: Debian's Chromium, one browser per session.
+"""Playwright fixtures for the page tests: Debian's Chromium, one browser per test module.
 
 Playwright's own browser download does not work on these machines, so the tests drive
 `/usr/bin/chromium` (`make browser` installs it) and skip with that reason when it is
@@ -26,8 +26,14 @@ DESK = {"width": 1440, "height": 900}
 BROADCAST = {"width": 1920, "height": 1080}
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(live_server: Any) -> Iterator[Any]:
+    """One Chromium per test module, started after the (async) store fixtures.
+
+    Playwright's sync API runs its own event loop in this thread while it is open, so
+    it must not outlive the module: pytest-asyncio could not run the async tests and
+    fixtures that follow. Depending on `live_server` makes the stores start first.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) "
                     "to run the browser tests")
