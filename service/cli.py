@@ -131,6 +131,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         "service.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, timeout_graceful_shutdown=10,
         loop="uvloop", http="httptools", ws="websockets-sansio", lifespan="on",
+        # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost
+        # a zlib context per client (~64 KB each) and a compression per client per tick.
+        ws_per_message_deflate=False,
     )
 
 

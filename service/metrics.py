@@ -43,6 +43,15 @@ TALLY_REPAIRS = Counter("silkvote_tally_repairs_total", "Tally cells repaired by
 WS_CLIENTS = Gauge("silkvote_ws_clients", "Connected leaderboard websocket clients",
                    multiprocess_mode="livesum")
 WS_DROPPED = Counter("silkvote_ws_dropped_total", "Websocket clients dropped for falling behind")
+LEADERBOARD_REFRESH_SECONDS = Histogram(
+    "silkvote_leaderboard_refresh_seconds", "Reading and scoring the live standings of a contest",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+LEADERBOARD_FANOUT_SECONDS = Histogram(
+    "silkvote_leaderboard_fanout_seconds", "Handing one update to every websocket client "
+    "of a contest in this process",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 
 def render() -> tuple[bytes, str]:

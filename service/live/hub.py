@@ -2,16 +2,17 @@
 
 Votes taken by any process publish a "changed" notice on Redis; every hub listens,
 marks the contest dirty, and on its next tick (at most `LEADERBOARD_HZ` a second)
-computes the standings once, encodes them once, and queues the same text for every
-subscriber. A subscriber whose queue is full is dropped rather than allowed to slow
-the others; it reconnects and gets a fresh snapshot.
+computes the standings once, encodes them once, and sends the same text to every
+subscriber. A subscriber that falls `QUEUE_LIMIT` messages behind is dropped rather
+than allowed to slow the others; it reconnects and gets a fresh snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import msgspec
 
 from service import keys, metrics
 from service.events import ContestEvent
+from service.live.eager import start_eagerly
 from service.redis_store import create_pubsub_redis
 from service.results.compute import results_views
 from service.runtime import Runtime
@@ -28,24 +30,58 @@ QUEUE_LIMIT = 16  # updates a client may fall behind before it is dropped
 _event_decoder = msgspec.json.Decoder(ContestEvent)
 
 
+Send = Callable[[str], Coroutine[Any, Any, None]]
+
+
 @dataclass(eq=False)
 class Subscriber:
+    """One websocket client: every message is delivered in order, or the client is dropped.
+
+    Sends start eagerly (see `eager.py`): to a client that keeps up, a send completes
+    on the spot, with no task and no queue wake-up. While a send to a slow client is
+    blocked, later messages wait in `backlog`; past `QUEUE_LIMIT` of them the client is
+    dropped (`ended` is set and the socket handler closes it with 4008).
+    """
+
     contest: str
     full: bool
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    send: Send
+    backlog: deque[str] = field(default_factory=deque)
+    sending: asyncio.Task[None] | None = None
     dropped: bool = False
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, message: str) -> None:
-        if self.dropped:
+        if self.ended.is_set():
             return
+        if self.sending is not None:  # a send is blocked on this client: queue behind it
+            if len(self.backlog) >= QUEUE_LIMIT:
+                self.drop()
+            else:
+                self.backlog.append(message)
+            return
+        self.sending = start_eagerly(self._deliver(message))
+
+    def drop(self) -> None:
+        """Stop sending to a client that fell too far behind; it reconnects for a snapshot."""
+        self.dropped = True
+        self.backlog.clear()
+        self.ended.set()
+        metrics.WS_DROPPED.inc()
+
+    def stop(self) -> None:
+        self.backlog.clear()
+        self.ended.set()
+
+    async def _deliver(self, message: str) -> None:
         try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.dropped = True
-            metrics.WS_DROPPED.inc()
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            await self.send(message)
+            while self.backlog and not self.ended.is_set():
+                await self.send(self.backlog.popleft())
+        except Exception:  # the client went away mid-send: its handler ends on its own
+            self.stop()
+        finally:
+            self.sending = None
 
 
 @dataclass(eq=False)
@@ -83,11 +119,10 @@ class LeaderboardHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for feed in self._feeds.values():
             for sub in feed.subscribers:
-                with contextlib.suppress(asyncio.QueueFull):
-                    sub.queue.put_nowait(None)
+                sub.stop()
 
-    async def join(self, contest_id: str, full: bool) -> tuple[Subscriber, str]:
-        """Register a client; returns it with its snapshot message."""
+    async def join(self, contest_id: str, full: bool, send: Send) -> Subscriber:
+        """Register a client and send it the snapshot, before any update can reach it."""
         feed = self._feeds.setdefault(contest_id, ContestFeed())
         feed.joining += 1
         try:
@@ -96,10 +131,11 @@ class LeaderboardHub:
                 if not feed.public:
                     raise RuntimeError(f"standings of {contest_id} are unavailable")
             async with feed.lock:  # no update can be sent between this snapshot and joining
-                sub = Subscriber(contest_id, full)
+                sub = Subscriber(contest_id, full, send)
                 feed.subscribers.add(sub)
                 metrics.WS_CLIENTS.inc()
-                return sub, frame("snapshot", feed.seq, feed.full if full else feed.public)
+                sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))
+                return sub
         finally:
             feed.joining -= 1
 
@@ -131,8 +167,12 @@ class LeaderboardHub:
         return True
 
     async def _tick(self) -> None:
+        """Publish dirty contests on a fixed cadence: a long broadcast does not stretch it."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(self._period_s)
+            due = max(due + self._period_s, loop.time())
+            await asyncio.sleep(due - loop.time())
             for contest_id, feed in list(self._feeds.items()):
                 if not feed.subscribers and not feed.joining:
                     self._feeds.pop(contest_id, None)
@@ -146,7 +186,8 @@ class LeaderboardHub:
 
     async def _publish_locked(self, contest_id: str, feed: ContestFeed) -> None:
         try:
-            changed = await self._refresh(contest_id, feed)
+            with metrics.LEADERBOARD_REFRESH_SECONDS.time():
+                changed = await self._refresh(contest_id, feed)
         except Exception as exc:  # a store hiccup: keep the last standings, retry next tick
             feed.dirty = True
             log.warning("leaderboard refresh of %s failed: %s", contest_id, exc)
@@ -155,8 +196,9 @@ class LeaderboardHub:
             return
         public = frame("update", feed.seq, feed.public)
         full = frame("update", feed.seq, feed.full)
-        for sub in list(feed.subscribers):
-            sub.offer(full if sub.full else public)
+        with metrics.LEADERBOARD_FANOUT_SECONDS.time():
+            for sub in list(feed.subscribers):
+                sub.offer(full if sub.full else public)
 
     async def _listen(self) -> None:
         """Follow "changed" and contest-event notices from every process, reconnecting."""

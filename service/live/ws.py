@@ -51,31 +51,32 @@ async def leaderboard_socket(socket: WebSocket[Any, Any, Any], cid: str) -> None
         await socket.close(CLOSE_NOT_FOUND, "unknown contest")
         return
     hub: LeaderboardHub = rt.extras[HUB]
-    sub, snapshot = await hub.join(cid, full)
+    sub = await hub.join(cid, full, socket.send_text)
     try:
-        await socket.send_text(snapshot)
-        await _pump(socket, sub)
+        await _serve(socket, sub)
     finally:
         hub.leave(sub)
 
 
-async def _pump(socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:
-    """Send queued updates until the client leaves or falls too far behind."""
+async def _serve(socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:
+    """Read (and ignore) what the client sends until it leaves or the hub drops it.
 
-    async def send() -> None:
-        while (message := await sub.queue.get()) is not None:
-            await socket.send_text(message)
-        await socket.close(CLOSE_TOO_SLOW, "client fell too far behind; reconnect")
+    The hub sends the updates itself (see `Subscriber`); this only notices the end.
+    """
 
     async def receive() -> None:
         with contextlib.suppress(WebSocketDisconnect):
             while True:
                 await socket.receive_data("text")
 
-    tasks = [asyncio.create_task(send()), asyncio.create_task(receive())]
+    reader = asyncio.create_task(receive())
+    ended = asyncio.create_task(sub.ended.wait())
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((reader, ended), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        reader.cancel()
+        ended.cancel()
+        await asyncio.gather(reader, ended, return_exceptions=True)
+    if sub.dropped:
+        with contextlib.suppress(Exception):
+            await socket.close(CLOSE_TOO_SLOW, "client fell too far behind; reconnect")

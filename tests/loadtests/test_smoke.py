@@ -118,7 +118,7 @@ def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
                                     {"name": "smoke"})["key"]
             run.run_phase(server, groups, "batch", "batches", "batch", 1.0, 1, batch,
                           token=key, tag="b", resend_every=2)
-            run.run_websockets(server, groups)
+            run.run_websockets(server, groups, workers=1)
             run.verify(server, bench.Stores(stores.database_url, stores.redis_url, True, None))
         finally:
             run.executor.shutdown()
@@ -126,13 +126,15 @@ def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
     assert headline["healthz_rps"] > 0 and headline["vote_rps"] > 0
     assert headline["batch_votes_per_s"] > 0
     assert headline["ledger_ok"], run.checks
-    assert run.ws is not None and run.ws.connected == 20 and run.ws.delays
-    assert min(run.ws.delays) > 0 and run.ws.per_update_clients == 20
+    [ws] = run.ws_runs
+    assert ws.connected == 20 and ws.delays
+    assert min(ws.delays) > 0 and ws.per_update_clients == 20
     assert any(n for _, n in run.phase("votesw1").commit_batches)  # type: ignore[union-attr]
     (tmp_path / "benchmarks.md").write_text("# old\n\n## Scoring engine\n\nkept text\n")
     page = bench.write_report(run, tmp_path)
     text = page.read_text()
     assert "## Headline" in text and "kept text" in text
+    assert "## Live leaderboard websockets" in text and "| 1 worker |" in text
     for image in ("bench-throughput.png", "bench-latency.png", "bench-batch-sizes.png"):
         assert (tmp_path / "img" / image).stat().st_size > 5000
         assert f"img/{image}" in text

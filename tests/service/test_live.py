@@ -46,6 +46,15 @@ async def test_a_client_gets_a_snapshot_then_an_update_when_a_vote_lands(
         assert update["results"]["scoreboard"][0]["country"] == "UZ"
 
 
+async def test_the_leaderboard_is_not_compressed_per_client(live_server: LiveServer) -> None:
+    """Browsers offer permessage-deflate; accepting it would cost a zlib context per
+    client and a compression per client per tick, for messages of a few KB."""
+    cid = live_server.new_contest()
+    async with websockets.connect(ws_url(live_server, cid), compression="deflate") as socket:
+        assert (await next_message(socket))["type"] == "snapshot"
+        assert "Sec-WebSocket-Extensions" not in socket.response.headers
+
+
 async def test_1000_clients_receive_the_same_seq_sequence_without_gaps(
         live_server: LiveServer, api: httpx.AsyncClient) -> None:
     cid = live_server.new_contest()
