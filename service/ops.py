@@ -25,14 +25,34 @@ async def _check(coro: object) -> str:
         return f"error: {type(exc).__name__}"
 
 
-@get("/healthz", tags=["operations"], summary="200 when PostgreSQL and Redis answer, else 503")
-async def healthz(rt: Runtime) -> Response[Health]:
+async def check_stores(rt: Runtime) -> Health:
     postgres, redis = await asyncio.gather(
         _check(rt.pool.fetchval("SELECT 1")), _check(rt.redis.ping())
     )
-    healthy = postgres == "ok" and redis == "ok"
-    body = Health("ok" if healthy else "degraded", postgres, redis)
-    return Response(body, status_code=200 if healthy else 503)
+    return Health("ok" if postgres == redis == "ok" else "degraded", postgres, redis)
+
+
+def shared_health_check(rt: Runtime) -> asyncio.Future[Health]:
+    """The store check in flight, or a new one: concurrent probes share one check.
+
+    Without this a burst of probes (several load balancers, a monitoring storm) would
+    take every pooled connection away from the votes and then report 503 for waiting.
+    """
+    pending: asyncio.Future[Health] | None = rt.extras.get(_HEALTH_IN_FLIGHT)
+    if pending is None:
+        pending = asyncio.ensure_future(check_stores(rt))
+        rt.extras[_HEALTH_IN_FLIGHT] = pending
+        pending.add_done_callback(lambda _: rt.extras.pop(_HEALTH_IN_FLIGHT, None))
+    return pending
+
+
+_HEALTH_IN_FLIGHT = "ops.health-in-flight"
+
+
+@get("/healthz", tags=["operations"], summary="200 when PostgreSQL and Redis answer, else 503")
+async def healthz(rt: Runtime) -> Response[Health]:
+    body = await asyncio.shield(shared_health_check(rt))
+    return Response(body, status_code=200 if body.status == "ok" else 503)
 
 
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MediaType.TEXT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -112,6 +113,14 @@ def test_operations_endpoints_answer(live_server: LiveServer) -> None:
     schema = httpx.get(f"{base}/schema/openapi.json").json()
     assert "/api/v1/contests/{cid}/votes" in schema["paths"]
     assert httpx.get(f"{base}/schema/swagger").status_code == 200
+
+
+async def test_a_storm_of_health_probes_shares_store_checks_and_stays_healthy(
+        api: httpx.AsyncClient) -> None:
+    """300 probes at once against a pool of 10 connections: none waits into a 503."""
+    answers = await asyncio.gather(*(api.get("/healthz") for _ in range(300)))
+    assert {r.status_code for r in answers} == {200}
+    assert all(r.json()["postgres"] == "ok" for r in answers)
 
 
 def test_migrate_status_lists_every_migration_as_applied(live_server: LiveServer) -> None:
