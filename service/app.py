@@ -29,6 +29,7 @@ from service.jury.api import JuryController, open_session
 from service.live.ws import hub_factory, leaderboard_socket
 from service.logs import configure_logging, request_observer
 from service.ops import healthz, metrics
+from service.ratelimit import RateLimiter
 from service.redis_store import create_redis
 from service.results.api import ResultsController
 from service.runtime import ContestCache, Runtime, provide_runtime
@@ -70,12 +71,14 @@ async def open_runtime(settings: Settings) -> Runtime:
             "`silkvote up` start embedded servers and set them for you"
         )
     pool = await create_pool(settings.database_url, max_size=16, timeout_s=settings.db_timeout_s)
+    redis = create_redis(settings.redis_url)
     return Runtime(
         settings=settings,
         pool=pool,
-        redis=create_redis(settings.redis_url),
+        redis=redis,
         signer=TokenSigner(settings.signing_secret),
         contests=ContestCache(pool),
+        limiter=RateLimiter(redis),
     )
 
 

@@ -20,6 +20,7 @@ from service.config import Settings
 from service.contests.models import Contest
 from service.contests.repository import fetch_contest
 from service.errors import not_found
+from service.ratelimit import RateLimiter
 from service.tokens import TokenSigner
 
 
@@ -59,6 +60,7 @@ class Runtime:
     redis: Any
     signer: TokenSigner
     contests: ContestCache
+    limiter: RateLimiter
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def admin_contest(self, connection: ASGIConnection[Any, Any, Any, Any],

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service import metrics, ratelimit
+from service import metrics
 from service.auth import hash_secret, require_bearer, voter_hasher
 from service.contests.api import check_voting_country, issue_voter_token
 from service.contests.models import Contest, VoterTokenOut
@@ -67,8 +67,8 @@ async def limit_voter(request: Request[Any, Any, Any], rt: Runtime, claims: Vote
     """Per-IP and per-voter request rates (RATE_LIMIT_IP_PER_S, RATE_LIMIT_VOTER_PER_S)."""
     settings = rt.settings
     if settings.rate_limit_ip_per_s and request.client is not None:
-        await ratelimit.enforce(rt.redis, "ip", request.client.host, settings.rate_limit_ip_per_s)
-    await ratelimit.enforce(rt.redis, "voter", claims.voter, settings.rate_limit_voter_per_s)
+        await rt.limiter.enforce("ip", request.client.host, settings.rate_limit_ip_per_s)
+    await rt.limiter.enforce("voter", claims.voter, settings.rate_limit_voter_per_s)
 
 
 def entry_refusal(contest: Contest, country: str, entry: str) -> str | None:

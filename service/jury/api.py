@@ -9,7 +9,6 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service import ratelimit
 from service.auth import hash_secret, require_admin, require_bearer
 from service.contests.api import check_voting_country, new_juror_code
 from service.contests.models import JurorIn, JurorOut
@@ -39,7 +38,7 @@ JUROR_SESSION_S = 3 * 24 * 3600  # a dress rehearsal and a final, with margin
 async def open_session(request: Request[Any, Any, Any], rt: Runtime, data: SessionIn
                        ) -> SessionOut:
     client = request.client.host if request.client else "unknown"
-    await ratelimit.enforce(rt.redis, "jury-login", client,
+    await rt.limiter.enforce("jury-login", client,
                             rt.settings.rate_limit_jury_login_per_min, window_s=60)
     code = data.code.strip().upper()
     async with rt.pool.acquire() as conn:
