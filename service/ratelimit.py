@@ -1,11 +1,15 @@
-"""Rate limits per client IP and per voter, counted in Redis so all processes share them.
+"""Rate limits per client IP and per voter: counted locally, shared through Redis.
 
-A fixed one-second (or longer) window per key: cheap and good enough to stop scripted
-stuffing; caps, not rate limits, decide what counts. The hits of requests that arrive
-together travel in one pipelined round trip: at peak a pipeline per request cost a
-fifth of the vote path's CPU in redis-py alone.
-When Redis is unreachable the limiter lets requests through: the ledger still
-enforces caps, and a show must not stop because a derived store is down.
+Fixed windows (one second, or a minute for juror logins) per key. A key's hits are
+counted in this process first; from its `SHARE_FROM`-th hit in a window the process
+adds its hits to a Redis counter that every process shares, and from then on decides
+on the total across processes. So a viewer who votes now and then costs no Redis
+round trip at all (at peak a round trip per vote was a fifth of the vote path's CPU),
+while a script hammering one token through many processes is counted everywhere; it
+can get at most `SHARE_FROM - 1` extra hits per process and window before the shared
+count catches it. Caps, not rate limits, decide what counts: the ledger enforces them.
+When Redis is unreachable the limiter keeps counting locally: a show must not stop
+because a derived store is down.
 """
 
 from __future__ import annotations
@@ -13,66 +17,94 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ApiError
 
 log = logging.getLogger("silkvote.ratelimit")
 
-Hit = tuple[str, int, "asyncio.Future[int]"]  # key, window in seconds, count in window
+SHARE_FROM = 2  # a key's hits go to Redis from its 2nd hit in a window in one process
+SYNC_DELAY_S = 0.02  # busy keys are sent to Redis together, at most this often
 
 
 def rate_key(bucket: str, identity: str, window_s: int) -> str:
     return f"sv:rl:{{{bucket}:{identity}}}:{int(time.time()) // window_s}"
 
 
+@dataclass
+class Window:
+    """Counts of one window length (1 s, 60 s…) for its current window only."""
+
+    number: int
+    local: Counter[str] = field(default_factory=Counter)  # hits taken by this process
+    unsent: Counter[str] = field(default_factory=Counter)  # of those, not yet in Redis
+    others: Counter[str] = field(default_factory=Counter)  # other processes' hits, last seen
+
+
 class RateLimiter:
-    """Fixed-window counters in Redis; concurrent hits share one pipeline."""
+    """Fixed-window limits, local first and shared through Redis for busy keys."""
 
     def __init__(self, redis: Any) -> None:
         self._redis = redis
-        self._pending: list[Hit] = []
+        self._windows: dict[int, Window] = {}
+        self._sync_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def enforce(self, bucket: str, identity: str, limit: int, window_s: int = 1) -> None:
         """Refuse with 429 `rate_limited` once `identity` exceeds `limit` per window."""
         if limit <= 0:
             return
-        try:
-            count = await self._hit(rate_key(bucket, identity, window_s), window_s)
-        except Exception as exc:  # fail open: see the module docstring
-            log.warning("rate limiter unavailable: %s", exc)
-            return
-        if count > limit:
+        if self.hit(rate_key(bucket, identity, window_s), window_s) > limit:
             raise ApiError(429, "rate_limited",
                            f"too many requests; at most {limit} per {window_s} s — slow down")
 
-    def _hit(self, key: str, window_s: int) -> asyncio.Future[int]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[int] = loop.create_future()
-        if not self._pending:  # the first hit of this loop turn sends them all, next turn
-            loop.call_soon(self._flush)
-        self._pending.append((key, window_s, future))
-        return future
+    def hit(self, key: str, window_s: int) -> int:
+        """Count one hit; returns the hits known in this window, across processes."""
+        window = self._window(window_s)
+        window.local[key] += 1
+        if window.local[key] >= SHARE_FROM:
+            # the first shared hit carries the ones counted only here so far
+            window.unsent[key] += 1 if window.local[key] > SHARE_FROM else SHARE_FROM
+            self._schedule_sync()
+        return window.local[key] + window.others[key]
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._count(batch))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _window(self, window_s: int) -> Window:
+        number = int(time.time()) // window_s
+        window = self._windows.get(window_s)
+        if window is None or window.number != number:
+            window = self._windows[window_s] = Window(number)
+        return window
 
-    async def _count(self, batch: list[Hit]) -> None:
-        try:
-            pipe = self._redis.pipeline(transaction=False)
-            for key, window_s, _ in batch:
-                pipe.incr(key)
+    def _schedule_sync(self) -> None:
+        if not self._sync_scheduled:
+            self._sync_scheduled = True
+            asyncio.get_running_loop().call_later(SYNC_DELAY_S, self._start_sync)
+
+    def _start_sync(self) -> None:
+        self._sync_scheduled = False
+        batch = [(window_s, w, dict(w.unsent)) for window_s, w in self._windows.items()
+                 if w.unsent]
+        for _, window, _ in batch:
+            window.unsent.clear()
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._sync(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _sync(self, batch: list[tuple[int, Window, dict[str, int]]]) -> None:
+        """Add this process's hits to the shared counters; learn the other processes'."""
+        pipe = self._redis.pipeline(transaction=False)
+        order = [(window, key) for _, window, sent in batch for key in sent]
+        for window_s, _, sent in batch:
+            for key, hits in sent.items():
+                pipe.incrby(key, hits)
                 pipe.expire(key, window_s + 1)
+        try:
             replies = await asyncio.wait_for(pipe.execute(), timeout=1.0)
-        except Exception as exc:
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:  # keep limiting locally: see the module docstring
+            log.warning("rate limiter cannot share counts through Redis: %s", exc)
             return
-        for i, (_, _, future) in enumerate(batch):
-            if not future.done():
-                future.set_result(int(replies[2 * i]))
+        for (window, key), total in zip(order, replies[::2], strict=True):
+            window.others[key] = max(0, int(total) - window.local[key] + window.unsent[key])

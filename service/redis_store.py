@@ -23,3 +23,10 @@ def create_pubsub_redis(url: str) -> Any:
     if url.startswith("redis+cluster://"):
         url = "redis://" + url.removeprefix("redis+cluster://")
     return aioredis.from_url(url, health_check_interval=30)
+
+
+def is_cluster(client: Any) -> bool:
+    """Whether `client` talks to a Redis Cluster (which refuses PUBLISH in a pipeline)."""
+    from redis.asyncio.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)

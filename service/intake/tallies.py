@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from service import keys
+from service.redis_store import is_cluster
 
 Counts = dict[str, dict[str, int]]  # voting country -> entry -> votes
 
@@ -27,9 +28,12 @@ async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, st
     pipe = redis.pipeline(transaction=False)
     for (country, entry), delta in deltas.items():
         pipe.hincrby(keys.tally(contest, country), entry, delta)
+    if is_cluster(redis):  # a Redis Cluster refuses PUBLISH inside a pipeline
+        await pipe.execute()
+        await redis.publish(keys.CHANGED_CHANNEL, contest)
+        return
+    pipe.publish(keys.CHANGED_CHANNEL, contest)  # one round trip in all
     await pipe.execute()
-    # separately: a Redis Cluster refuses PUBLISH inside a pipeline
-    await redis.publish(keys.CHANGED_CHANNEL, contest)
 
 
 async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]) -> Counts:
