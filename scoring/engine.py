@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import cast
+from typing import TypeVar, cast
 
 from scoring import ranking
 from scoring.errors import SheetError
@@ -28,6 +28,7 @@ from scoring.models import (
 from scoring.numbers import format_points
 from scoring.validate import effective_weights, integral_weights, validate_rules
 
+_Raw = TypeVar("_Raw")  # a body's raw input: juror rankings or televote counts
 Num = int | Fraction  # points: plain ints while every weight is whole, else fractions
 
 
@@ -151,6 +152,31 @@ def _check_points(
     return None
 
 
+def _check_body(
+    raw: _Raw | None,
+    check_raw: Callable[[_Raw, _Vote, Mapping[str, int], str], SheetError | None],
+    points: dict[str, int] | None,
+    vote: _Vote,
+    running_order: Mapping[str, int],
+    scale: Counter[int],
+    raw_where: str,
+    points_where: str,
+    substitutable: bool,
+) -> SheetError | None:
+    """Check one body's input (raw rankings/counts, else given points).
+
+    The error is returned when a substitute can stand in for the body, raised otherwise.
+    """
+    error: SheetError | None = None
+    if raw is not None:
+        error = check_raw(raw, vote, running_order, raw_where)
+    elif points is not None:
+        error = _check_points(points, vote, running_order, scale, points_where)
+    if error is not None and not substitutable:
+        raise error
+    return error
+
+
 def _check_counts(
     counts: dict[str, int], vote: _Vote, running_order: Mapping[str, int], base: str
 ) -> SheetError | None:
@@ -243,17 +269,10 @@ def _prepare(sheet: Sheet) -> _Plan:
                 vote.substitutes.append(other)
         substitutable = bool(vote.substitutes)
 
-        jury_error: SheetError | None = None
-        if cv.jury_rankings is not None:
-            jury_error = _check_rankings(
-                cv.jury_rankings, vote, running_order, f"{base}.jury_rankings"
-            )
-        elif cv.jury_points is not None:
-            jury_error = _check_points(
-                cv.jury_points, vote, running_order, scale, f"{base}.jury_points"
-            )
-        if jury_error is not None and not substitutable:
-            raise jury_error
+        jury_error = _check_body(
+            cv.jury_rankings, _check_rankings, cv.jury_points, vote, running_order, scale,
+            f"{base}.jury_rankings", f"{base}.jury_points", substitutable,
+        )
         vote.jury_ok = jury_error is None and (
             cv.jury_rankings is not None or cv.jury_points is not None
         )
@@ -261,17 +280,10 @@ def _prepare(sheet: Sheet) -> _Plan:
         vote.jury_substitute = substitutable and not vote.jury_ok
         jury_errors[vote.index] = jury_error
 
-        tele_error: SheetError | None = None
-        if cv.televote_counts is not None:
-            tele_error = _check_counts(
-                cv.televote_counts, vote, running_order, f"{base}.televote_counts"
-            )
-        elif cv.televote_points is not None:
-            tele_error = _check_points(
-                cv.televote_points, vote, running_order, scale, f"{base}.televote_points"
-            )
-        if tele_error is not None and not substitutable:
-            raise tele_error
+        tele_error = _check_body(
+            cv.televote_counts, _check_counts, cv.televote_points, vote, running_order, scale,
+            f"{base}.televote_counts", f"{base}.televote_points", substitutable,
+        )
         vote.televote_ok = tele_error is None and (
             cv.televote_counts is not None or cv.televote_points is not None
         )
