@@ -6,14 +6,18 @@
 * deploy/compose.yaml parses and wires postgres, redis, migrate, silkvote and the LB;
 * deploy/Dockerfile is multi-stage, runs as a non-root user and has a HEALTHCHECK.
 
-No image is built and no container is started: these run in well under a second.
+No image is built and no container is started (no Docker daemon here); the wheel the
+image installs is built and inspected instead.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -303,3 +307,25 @@ def test_dockerignore_keeps_the_context_small() -> None:
     assert "**" in ignore
     for needed in ("!pyproject.toml", "!service/", "!scoring/", "!migrations/"):
         assert needed in ignore
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+                    reason="packaging does not depend on the stores; checked in the embedded pass")
+def test_the_wheel_the_image_installs_carries_the_pages_and_the_cli(tmp_path: Path) -> None:
+    """The Dockerfile installs a wheel built from the tree; no Docker daemon is needed to
+    check that the wheel holds what the image serves."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
+         str(DEPLOY.parent)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("silkvote-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        entry_points = next(archive.read(n).decode() for n in names
+                            if n.endswith(".dist-info/entry_points.txt"))
+    for page in ("vote", "jury", "console", "overlay", "index"):
+        assert f"service/web/templates/{page}.html" in names
+    assert "service/web/static/overlay.js" in names and "scoring/engine.py" in names
+    assert "silkvote = service.cli:main" in entry_points
+    assert not any(n.startswith(("tests/", "loadtests/")) for n in names)
