@@ -45,6 +45,7 @@ def configure_logging(level: str) -> None:
 
 
 request_log = logging.getLogger("silkvote.request")
+_request_series: dict[tuple[str, str, int], Any] = {}  # labelled histogram children, reused
 
 
 def request_observer(app: ASGIApp) -> ASGIApp:
@@ -70,7 +71,13 @@ def request_observer(app: ASGIApp) -> ASGIApp:
             handler = scope.get("route_handler")
             route = next(iter(handler.paths), scope["path"]) if handler else "unmatched"
             method = str(scope.get("method", ""))
-            REQUESTS.labels(method, route, str(status)).observe(elapsed)
+            series = (method, route, status)
+            child = _request_series.get(series)
+            if child is None:
+                child = REQUESTS.labels(method, route, str(status))
+                if len(_request_series) < 4096:  # odd methods must not grow it without end
+                    _request_series[series] = child
+            child.observe(elapsed)
             if request_log.isEnabledFor(logging.DEBUG):
                 request_log.debug("request", extra={
                     "method": method, "path": scope["path"], "status": status,

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -39,6 +39,7 @@ class JurorClaims(msgspec.Struct, frozen=True):
 
 Claims = TypeVar("Claims", VoterClaims, JurorClaims)
 _KIND: dict[type, str] = {VoterClaims: "voter", JurorClaims: "juror"}
+_DECODERS: dict[type, Any] = {kind: msgspec.json.Decoder(kind) for kind in _KIND}
 
 
 def _b64(data: bytes) -> str:
@@ -56,7 +57,7 @@ class TokenSigner:
         self._key = hashlib.sha256(b"silkvote-token:" + secret.encode()).digest()
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+        return hmac.digest(self._key, payload, "sha256")  # the one-shot C path
 
     def sign(self, claims: VoterClaims | JurorClaims) -> str:
         payload = msgspec.json.encode(claims)
@@ -73,7 +74,7 @@ class TokenSigner:
         if not hmac.compare_digest(mac, self._mac(payload)):
             return None
         try:
-            claims = msgspec.json.decode(payload, type=kind)
+            claims: Claims = _DECODERS[kind].decode(payload)
         except msgspec.ValidationError:
             return None
         if claims.kind != _KIND[kind] or claims.exp < time.time():
