@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
+
 from service.config import REPO_ROOT
 
 SCORING_HEADING = "## Scoring engine"
@@ -262,9 +264,7 @@ class Tally:
         self.cpu_s += other.cpu_s
         for key, value in other.extra.items():
             mine = self.extra.get(key)
-            if key == "totals" and isinstance(mine, dict):  # the same facts from each probe
-                mine.update(value)
-            elif isinstance(value, dict) and isinstance(mine, dict):
+            if isinstance(value, dict) and isinstance(mine, dict):
                 for k, v in value.items():
                     if isinstance(v, list) and isinstance(mine.get(k), list):
                         mine[k] = mine[k] + v
@@ -477,19 +477,16 @@ async def _batches(spec: LoadSpec, tally: Tally) -> None:
 # --- websockets
 
 
-_SEQ = re.compile(rb'"seq":(\d+)')
-
-
 class WsClient(asyncio.Protocol):
     """A minimal websocket client: handshake, then unmasked server frames; answers pings."""
 
-    def __init__(self, path: str, host: str, probe: bool, sink: WsSink) -> None:
+    def __init__(self, path: str, host: str, sink: WsSink) -> None:
         self._request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
                          "Connection: Upgrade\r\nSec-WebSocket-Key: c2lsa3ZvdGUtYmVuY2gtMQ==\r\n"
                          "Sec-WebSocket-Version: 13\r\n\r\n").encode()
         self._buf = bytearray()
         self._upgraded = False
-        self._probe = probe
+        self._votes_seen: int | None = None  # votes in the last message this client got
         self._sink = sink
         self.transport: asyncio.Transport | None = None
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -540,11 +537,10 @@ class WsClient(asyncio.Protocol):
 
     def _frame(self, opcode: int, payload: bytes, now: float) -> None:
         if opcode in (0x1, 0x0):
-            match = _SEQ.search(payload, 0, 64)
-            if match is not None:
-                self._sink.arrival(int(match.group(1)), now)
-                if self._probe:
-                    self._sink.probe(payload)
+            votes = _votes_in(payload)
+            if self._votes_seen is not None and votes > self._votes_seen:
+                self._sink.arrival(self._votes_seen, now)
+            self._votes_seen = votes
         elif opcode == 0x9 and self.transport is not None:  # ping -> masked pong
             mask = os.urandom(4)
             masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
@@ -556,21 +552,34 @@ class WsClient(asyncio.Protocol):
                 self.transport.close()
 
 
+class _Board(msgspec.Struct):
+    votes: dict[str, dict[str, int]] = {}
+
+
+class _Message(msgspec.Struct):
+    results: _Board
+
+
+_message_decoder = msgspec.json.Decoder(_Message)
+
+
+def _votes_in(payload: bytes) -> int:
+    """Audience votes counted in a leaderboard message (msgspec skips the rest in C)."""
+    return sum(sum(row.values()) for row in _message_decoder.decode(payload).results.votes.values())
+
+
 @dataclass
 class WsSink:
-    """Arrival times per seq for all clients of a process, vote totals per seq."""
+    """For all clients of a generator process: when an update arrived, keyed by how many
+    votes the client had seen before it. The first vote an update newly shows is vote
+    number `key` (0-based), whose send time the voter process knows: the pair gives the
+    delay without relying on `seq`, which each service process numbers on its own."""
 
     arrivals: dict[int, list[float]] = field(default_factory=dict)
-    totals: dict[int, int] = field(default_factory=dict)
     closes: Counter[int] = field(default_factory=Counter)
 
-    def arrival(self, seq: int, now: float) -> None:
-        self.arrivals.setdefault(seq, []).append(now)
-
-    def probe(self, payload: bytes) -> None:
-        message = json.loads(payload)
-        votes = message["results"].get("votes") or {}
-        self.totals[int(message["seq"])] = sum(sum(row.values()) for row in votes.values())
+    def arrival(self, votes_before: int, now: float) -> None:
+        self.arrivals.setdefault(votes_before, []).append(now)
 
 
 async def _ws_watchers(spec: LoadSpec, tally: Tally) -> None:
@@ -587,7 +596,7 @@ async def _ws_watchers(spec: LoadSpec, tally: Tally) -> None:
         async with gate:
             try:
                 _, client = await loop.create_connection(
-                    lambda: WsClient(path, host, i == 0, sink), spec.host, spec.port)
+                    lambda: WsClient(path, host, sink), spec.host, spec.port)
                 if await asyncio.wait_for(client.ready, 30):
                     clients.append(client)
                     connected_at.append(time.time())
@@ -603,8 +612,7 @@ async def _ws_watchers(spec: LoadSpec, tally: Tally) -> None:
     for client in clients:
         if client.transport is not None:
             client.transport.close()
-    tally.extra["arrivals"] = {seq: times for seq, times in sink.arrivals.items()}
-    tally.extra["totals"] = dict(sink.totals)
+    tally.extra["arrivals"] = dict(sink.arrivals)
     tally.extra["closes"] = dict(sink.closes)
 
 
@@ -1093,18 +1101,11 @@ class Bench:
         ack = tally.accepted
         self.acknowledged[contest] += ack
         votes: list[tuple[float, float]] = tally.extra.get("votes", [])
-        totals: dict[int, int] = tally.extra.get("totals", {})
         arrivals: dict[int, list[float]] = tally.extra.get("arrivals", {})
-        delays: list[float] = []
-        previous_total = None
-        for seq in sorted(totals):
-            total = totals[seq]
-            if previous_total is not None and total > previous_total and previous_total < len(
-                    votes):
-                oldest_sent = votes[previous_total][0]  # the oldest vote new in this update
-                delays += [t - oldest_sent for t in arrivals.get(seq, [])]
-            previous_total = total
-        updates = sum(1 for s in totals if s > min(totals, default=0))
+        delays = [t - votes[before][0] for before, times in arrivals.items()
+                  if before < len(votes) for t in times]
+        connected_now = max(int(tally.extra.get("connected", 0)), 1)
+        updates = round(len(delays) / connected_now)  # updates each client got, on average
         connected = int(tally.extra.get("connected", 0))
         last = max(tally.extra.get("last_connected_at", [connect_at]))
         cpu_s = sum(cpu_after.values()) - sum(cpu_before.values())
@@ -1472,11 +1473,13 @@ def websocket_section(runs: list[WsResult], plan: Plan) -> list[str]:
         f"votes/s for {plan.ws_s:g} s, so the board changes before every tick. For each "
         "update the delay is measured from the *send* time of the oldest vote it newly "
         "contains to its arrival at each client — a conservative reading of “commit → "
-        "screen”. With several workers, the operating system spreads the connections over "
-        "the processes and each one broadcasts to its own share.", "",
+        "screen”. Clients match updates to votes by the vote counts they show, never by "
+        "`seq`, which each service process numbers on its own. With several workers, the "
+        "operating system spreads the connections over the processes and each one "
+        "broadcasts to its own share.", "",
         f"| measure | {head} |", "|---|" + "---|" * len(runs),
         row("connected", lambda r: f"{r.connected:,} in {r.connect_s:.1f} s"),
-        row("updates seen", lambda r: str(r.updates)),
+        row("updates per client (mean)", lambda r: str(r.updates)),
         row("deliveries measured", lambda r: f"{len(r.delays):,}"),
         row("delay p50 / p90 / p99 / max", delays),
         row("service CPU while updating", lambda r: f"{r.cpu_percent:.0f}% of one core"),

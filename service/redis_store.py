@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 
 def create_redis(url: str) -> Any:
     """A client for a single server, or for a Redis Cluster when the URL says so."""
     if url.startswith("redis+cluster://"):
-        from redis.asyncio.cluster import RedisCluster
-
         return RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"))
     return aioredis.from_url(url, max_connections=64, health_check_interval=30)
 
@@ -27,6 +26,4 @@ def create_pubsub_redis(url: str) -> Any:
 
 def is_cluster(client: Any) -> bool:
     """Whether `client` talks to a Redis Cluster (which refuses PUBLISH in a pipeline)."""
-    from redis.asyncio.cluster import RedisCluster
-
     return isinstance(client, RedisCluster)

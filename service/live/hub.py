@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from litestar.types import WebSocketSendEvent
 
 from service import keys, metrics
 from service.events import ContestEvent
@@ -30,7 +31,8 @@ QUEUE_LIMIT = 16  # updates a client may fall behind before it is dropped
 _event_decoder = msgspec.json.Decoder(ContestEvent)
 
 
-Send = Callable[[str], Coroutine[Any, Any, None]]
+Message = WebSocketSendEvent  # one ASGI event, built once per tick, shared by every client
+Send = Callable[[Message], Awaitable[None]]  # the socket's ASGI send
 
 
 @dataclass(eq=False)
@@ -46,12 +48,12 @@ class Subscriber:
     contest: str
     full: bool
     send: Send
-    backlog: deque[str] = field(default_factory=deque)
+    backlog: deque[Message] = field(default_factory=deque)
     sending: asyncio.Task[None] | None = None
     dropped: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, message: str) -> None:
+    def offer(self, message: Message) -> None:
         if self.ended.is_set():
             return
         if self.sending is not None:  # a send is blocked on this client: queue behind it
@@ -65,15 +67,15 @@ class Subscriber:
     def drop(self) -> None:
         """Stop sending to a client that fell too far behind; it reconnects for a snapshot."""
         self.dropped = True
-        self.backlog.clear()
-        self.ended.set()
+        self.stop()
         metrics.WS_DROPPED.inc()
 
     def stop(self) -> None:
+        """Send nothing more; the socket handler sees `ended` and finishes."""
         self.backlog.clear()
         self.ended.set()
 
-    async def _deliver(self, message: str) -> None:
+    async def _deliver(self, message: Message) -> None:
         try:
             await self.send(message)
             while self.backlog and not self.ended.is_set():
@@ -97,9 +99,10 @@ class ContestFeed:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-def frame(kind: str, seq: int, results: bytes) -> str:
-    """One websocket message; the results bytes are shared by every client."""
-    return f'{{"type":"{kind}","seq":{seq},"results":{results.decode()}}}'
+def frame(kind: str, seq: int, results: bytes) -> Message:
+    """One websocket message as a ready ASGI event: built once, sent to every client."""
+    text = f'{{"type":"{kind}","seq":{seq},"results":{results.decode()}}}'
+    return {"type": "websocket.send", "bytes": None, "text": text}
 
 
 class LeaderboardHub:

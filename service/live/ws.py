@@ -51,7 +51,7 @@ async def leaderboard_socket(socket: WebSocket[Any, Any, Any], cid: str) -> None
         await socket.close(CLOSE_NOT_FOUND, "unknown contest")
         return
     hub: LeaderboardHub = rt.extras[HUB]
-    sub = await hub.join(cid, full, socket.send_text)
+    sub = await hub.join(cid, full, socket.send)
     try:
         await _serve(socket, sub)
     finally:

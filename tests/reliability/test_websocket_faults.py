@@ -26,21 +26,21 @@ def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> N
         stuck = asyncio.Event()
         sent: list[str] = []
 
-        async def send(message: str) -> None:  # a client whose socket buffer is full
+        async def send(message: Any) -> None:  # a client whose socket buffer is full
             await stuck.wait()
             sent.append(message)
 
         sub = Subscriber("c", full=False, send=send)
         for i in range(QUEUE_LIMIT + 1):  # one blocked send, then a full backlog
-            sub.offer(f"update {i}")
+            sub.offer({"text": f"update {i}"})
         assert not sub.dropped and len(sub.backlog) == QUEUE_LIMIT
-        sub.offer("one too many")
+        sub.offer({"text": "one too many"})
         assert sub.dropped and sub.ended.is_set() and not sub.backlog
-        sub.offer("later")  # ignored once dropped
+        sub.offer({"text": "later"})  # ignored once dropped
         assert not sub.backlog
         stuck.set()
         await asyncio.sleep(0.01)
-        assert sent == ["update 0"], "nothing more is sent to a dropped client"
+        assert sent == [{"text": "update 0"}], "nothing more is sent to a dropped client"
 
     asyncio.run(scenario())
 
@@ -50,20 +50,20 @@ def test_a_slow_subscriber_that_catches_up_gets_every_message_in_order() -> None
         gate = asyncio.Event()
         sent: list[str] = []
 
-        async def send(message: str) -> None:
+        async def send(message: Any) -> None:
             if not gate.is_set():
                 await gate.wait()
             sent.append(message)
 
         sub = Subscriber("c", full=False, send=send)
         for i in range(5):
-            sub.offer(str(i))
+            sub.offer({"text": str(i)})
         assert sent == [] and sub.sending is not None
         gate.set()
         await asyncio.sleep(0.01)
-        assert sent == ["0", "1", "2", "3", "4"] and sub.sending is None
-        sub.offer("5")  # a client that keeps up is sent to on the spot
-        assert sent[-1] == "5" and sub.sending is None and not sub.dropped
+        assert [m["text"] for m in sent] == ["0", "1", "2", "3", "4"] and sub.sending is None
+        sub.offer({"text": "5"})  # a client that keeps up is sent to on the spot
+        assert sent[-1] == {"text": "5"} and sub.sending is None and not sub.dropped
 
     asyncio.run(scenario())
 
