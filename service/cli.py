@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
@@ -44,10 +45,18 @@ def stores_for(settings: Settings) -> Any:
     )
     os.environ["DATABASE_URL"] = stores.database_url
     os.environ["REDIS_URL"] = stores.redis_url
+    # uvicorn re-raises a SIGTERM after its graceful shutdown; with the default handler
+    # that would end the process before the embedded stores below are stopped.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         yield load_settings()
     finally:
         stores.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)  # a requested stop: unwind, so every `finally` runs
 
 
 def run_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:

@@ -24,14 +24,27 @@ def _up(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> str:
-    proc.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -> str:
+    proc.send_signal(how)
     out, _ = proc.communicate(timeout=30)
     return out.decode(errors="replace")
 
 
+def _processes_under(folder: Path) -> list[str]:
+    """Command lines of running processes that mention `folder` (embedded stores)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in text:
+            found.append(text)
+    return found
+
+
 @pytest.mark.slow
-def test_silkvote_up_serves_the_demo_on_embedded_stores_and_keeps_data_across_restart(
+def test_silkvote_up_serves_the_demo_on_embedded_stores_keeps_data_and_stops_them_on_sigterm(
         tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -54,7 +67,9 @@ def test_silkvote_up_serves_the_demo_on_embedded_stores_and_keeps_data_across_re
         wait_healthy(base, proc, timeout_s=90)
         assert httpx.get(f"{base}/api/v1/contests/{DEMO}").json()["window"] == "open"
     finally:
-        _stop(proc)
+        _stop(proc, signal.SIGTERM)  # what Docker, systemd and Kubernetes send
+    assert proc.returncode == 0
+    assert not _processes_under(tmp_path), "the embedded stores outlived `silkvote up`"
 
 
 def test_unknown_contest_is_404_with_the_error_body(live_server: LiveServer) -> None:
