@@ -31,14 +31,15 @@ def _stop(proc: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) ->
 
 
 def _processes_under(folder: Path) -> list[str]:
-    """Command lines of running processes that mention `folder` (embedded stores)."""
+    """Running processes that name `folder` or work in it (the embedded stores do)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            text = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = str((proc / "cwd").readlink())
         except OSError:
             continue
-        if str(folder) in text:
+        if str(folder) in text or cwd.startswith(str(folder)):
             found.append(text)
     return found
 
