@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from typing import get_args
 
 import msgspec
 
 from scoring.errors import SheetError
-from scoring.models import Rules, Sheet
+from scoring.models import Rules, Sheet, TiebreakCriterion
 from scoring.numbers import parse_weight
 
 _AT = re.compile(r"^(?P<msg>.*?) - at `\$(?P<path>[^`]*)`$", re.DOTALL)
@@ -106,14 +107,7 @@ def validate_rules(rules: Rules) -> None:
         if rules.tiebreak != "eurovision":
             raise SheetError("rules.tiebreak", f"unknown chain {rules.tiebreak!r}")
     else:
-        known = {
-            "televote_points",
-            "televote_countries",
-            "top_scores",
-            "televote_top_scores",
-            "jury_points",
-            "running_order",
-        }
+        known = set(get_args(TiebreakCriterion))
         for i, criterion in enumerate(rules.tiebreak):
             if criterion not in known:
                 raise SheetError(f"rules.tiebreak[{i}]", f"unknown criterion {criterion!r}")

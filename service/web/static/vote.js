@@ -252,16 +252,7 @@ async function refreshAllowance(retried = false) {
 }
 
 async function castVote(entry) {
-  if (state.pending.has(entry)) return;
-  const key = uuid(); // one key per tap, reused on every retry of this tap
-  state.pending.add(entry);
-  renderEntries();
-  try {
-    await sendVote(entry, key);
-  } finally {
-    state.pending.delete(entry);
-    render();
-  }
+  await retrySame(entry, uuid()); // one key per tap, reused on every retry of this tap
 }
 
 async function sendVote(entry, key) {
