@@ -332,17 +332,21 @@ class Producer(FastHttpUser):
 
     @task(3)
     def stats(self) -> None:
+        self.flip_window_when_due()
         self.client.get(f"/api/v1/contests/{self.show.contest}/stats",
                         headers=common.admin_headers(), name="console stats")
 
     @task(1)
     def results(self) -> None:
+        self.flip_window_when_due()
         self.client.get(f"/api/v1/contests/{self.show.contest}/results?source=live",
                         name="results (live)")
 
-    @task(1)
-    def window(self) -> None:
-        """Lines close for a quarter of every cycle, then open again."""
+    def flip_window_when_due(self) -> None:
+        """Lines close for a quarter of every cycle, then open again.
+
+        Checked before every console request, not left to a weighted random task, so the
+        window follows its cycle instead of sometimes never closing in a short run."""
         elapsed = time.time() - self.flipped_at
         want_open = not self.show.window_open and elapsed > self.cycle_s / 4
         want_closed = self.show.window_open and elapsed > self.cycle_s * 3 / 4
