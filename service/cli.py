@@ -134,12 +134,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from service.live.wire import DirectFrameProtocol
+
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
     uvicorn.run(
         "service.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, timeout_graceful_shutdown=10,
-        loop="uvloop", http="httptools", ws="websockets-sansio", lifespan="on",
+        loop="uvloop", http="httptools", lifespan="on",
+        ws=DirectFrameProtocol,  # uvicorn's sans-I/O websockets + ready-frame writes
         # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost
         # a zlib context per client (~64 KB each) and a compression per client per tick.
         ws_per_message_deflate=False,

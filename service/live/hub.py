@@ -3,8 +3,9 @@
 Votes taken by any process publish a "changed" notice on Redis; every hub listens,
 marks the contest dirty, and on its next tick (at most `LEADERBOARD_HZ` a second)
 computes the standings once, encodes them once, and sends the same text to every
-subscriber. A subscriber that falls `QUEUE_LIMIT` messages behind is dropped rather
-than allowed to slow the others; it reconnects and gets a fresh snapshot.
+subscriber — as one ready websocket frame where the server allows it (`wire.py`). A
+subscriber that falls `QUEUE_LIMIT` messages behind is dropped rather than allowed to
+slow the others; it reconnects and gets a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from litestar.types import WebSocketSendEvent
 from service import keys, metrics
 from service.events import ContestEvent
 from service.live.eager import start_eagerly
+from service.live.wire import WriteFrame, text_frame
 from service.redis_store import create_pubsub_redis
 from service.results.compute import results_views
 from service.runtime import Runtime
@@ -31,23 +33,32 @@ QUEUE_LIMIT = 16  # updates a client may fall behind before it is dropped
 _event_decoder = msgspec.json.Decoder(ContestEvent)
 
 
-Message = WebSocketSendEvent  # one ASGI event, built once per tick, shared by every client
-Send = Callable[[Message], Awaitable[None]]  # the socket's ASGI send
+Send = Callable[[WebSocketSendEvent], Awaitable[None]]  # the socket's ASGI send
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One websocket message, built once per tick and shared by every client."""
+
+    event: WebSocketSendEvent  # for the ASGI send
+    wire: bytes  # the same message as a ready websocket frame, for `WriteFrame`
 
 
 @dataclass(eq=False)
 class Subscriber:
     """One websocket client: every message is delivered in order, or the client is dropped.
 
-    Sends start eagerly (see `eager.py`): to a client that keeps up, a send completes
-    on the spot, with no task and no queue wake-up. While a send to a slow client is
-    blocked, later messages wait in `backlog`; past `QUEUE_LIMIT` of them the client is
-    dropped (`ended` is set and the socket handler closes it with 4008).
+    A client that keeps up gets each message on the spot: written as a ready frame when
+    the server offers `write` (see `wire.py`), otherwise through the ASGI `send`, started
+    eagerly (see `eager.py`) so it needs no task or queue wake-up. While a send to a slow
+    client is blocked, later messages wait in `backlog`; past `QUEUE_LIMIT` of them the
+    client is dropped (`ended` is set and the socket handler closes it with 4008).
     """
 
     contest: str
     full: bool
     send: Send
+    write: WriteFrame | None = None
     backlog: deque[Message] = field(default_factory=deque)
     sending: asyncio.Task[None] | None = None
     dropped: bool = False
@@ -61,6 +72,8 @@ class Subscriber:
                 self.drop()
             else:
                 self.backlog.append(message)
+            return
+        if self.write is not None and self.write(message.wire):
             return
         self.sending = start_eagerly(self._deliver(message))
 
@@ -77,9 +90,9 @@ class Subscriber:
 
     async def _deliver(self, message: Message) -> None:
         try:
-            await self.send(message)
+            await self.send(message.event)
             while self.backlog and not self.ended.is_set():
-                await self.send(self.backlog.popleft())
+                await self.send(self.backlog.popleft().event)
         except Exception:  # the client went away mid-send: its handler ends on its own
             self.stop()
         finally:
@@ -100,9 +113,10 @@ class ContestFeed:
 
 
 def frame(kind: str, seq: int, results: bytes) -> Message:
-    """One websocket message as a ready ASGI event: built once, sent to every client."""
+    """One websocket message, as an ASGI event and as a frame: built once, sent to all."""
     text = f'{{"type":"{kind}","seq":{seq},"results":{results.decode()}}}'
-    return {"type": "websocket.send", "bytes": None, "text": text}
+    return Message({"type": "websocket.send", "bytes": None, "text": text},
+                   text_frame(text.encode()))
 
 
 class LeaderboardHub:
@@ -124,7 +138,8 @@ class LeaderboardHub:
             for sub in feed.subscribers:
                 sub.stop()
 
-    async def join(self, contest_id: str, full: bool, send: Send) -> Subscriber:
+    async def join(self, contest_id: str, full: bool, send: Send,
+                   write: WriteFrame | None = None) -> Subscriber:
         """Register a client and send it the snapshot, before any update can reach it."""
         feed = self._feeds.setdefault(contest_id, ContestFeed())
         feed.joining += 1
@@ -134,7 +149,7 @@ class LeaderboardHub:
                 if not feed.public:
                     raise RuntimeError(f"standings of {contest_id} are unavailable")
             async with feed.lock:  # no update can be sent between this snapshot and joining
-                sub = Subscriber(contest_id, full, send)
+                sub = Subscriber(contest_id, full, send, write)
                 feed.subscribers.add(sub)
                 metrics.WS_CLIENTS.inc()
                 sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))

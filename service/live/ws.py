@@ -12,6 +12,7 @@ from litestar.exceptions import WebSocketDisconnect
 from service.auth import bearer_token, secrets_equal
 from service.errors import ApiError
 from service.live.hub import LeaderboardHub, Subscriber
+from service.live.wire import frame_writer
 from service.runtime import Runtime
 
 HUB = "live.hub"
@@ -51,7 +52,7 @@ async def leaderboard_socket(socket: WebSocket[Any, Any, Any], cid: str) -> None
         await socket.close(CLOSE_NOT_FOUND, "unknown contest")
         return
     hub: LeaderboardHub = rt.extras[HUB]
-    sub = await hub.join(cid, full, socket.send)
+    sub = await hub.join(cid, full, socket.send, frame_writer(socket.scope))
     try:
         await _serve(socket, sub)
     finally:

@@ -13,7 +13,8 @@ import httpx
 import pytest
 import websockets
 
-from service.live.hub import QUEUE_LIMIT, Subscriber
+from service.live.hub import QUEUE_LIMIT, Message, Subscriber
+from service.live.wire import text_frame
 from tests.conftest import LiveServer
 from tests.service.helpers import open_window, voter_headers
 from tests.service.test_live import ws_url
@@ -21,10 +22,15 @@ from tests.service.test_live import ws_url
 STORM = int(os.environ.get("WS_STORM_CLIENTS", "1500"))  # 5000 in the long run
 
 
+def message(text: str) -> Message:
+    return Message({"type": "websocket.send", "bytes": None, "text": text},
+                   text_frame(text.encode()))
+
+
 def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> None:
     async def scenario() -> None:
         stuck = asyncio.Event()
-        sent: list[str] = []
+        sent: list[Any] = []
 
         async def send(message: Any) -> None:  # a client whose socket buffer is full
             await stuck.wait()
@@ -32,15 +38,15 @@ def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> N
 
         sub = Subscriber("c", full=False, send=send)
         for i in range(QUEUE_LIMIT + 1):  # one blocked send, then a full backlog
-            sub.offer({"text": f"update {i}"})
+            sub.offer(message(f"update {i}"))
         assert not sub.dropped and len(sub.backlog) == QUEUE_LIMIT
-        sub.offer({"text": "one too many"})
+        sub.offer(message("one too many"))
         assert sub.dropped and sub.ended.is_set() and not sub.backlog
-        sub.offer({"text": "later"})  # ignored once dropped
+        sub.offer(message("later"))  # ignored once dropped
         assert not sub.backlog
         stuck.set()
         await asyncio.sleep(0.01)
-        assert sent == [{"text": "update 0"}], "nothing more is sent to a dropped client"
+        assert [m["text"] for m in sent] == ["update 0"], "nothing more is sent to a dropped client"
 
     asyncio.run(scenario())
 
@@ -48,7 +54,7 @@ def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> N
 def test_a_slow_subscriber_that_catches_up_gets_every_message_in_order() -> None:
     async def scenario() -> None:
         gate = asyncio.Event()
-        sent: list[str] = []
+        sent: list[Any] = []
 
         async def send(message: Any) -> None:
             if not gate.is_set():
@@ -57,13 +63,63 @@ def test_a_slow_subscriber_that_catches_up_gets_every_message_in_order() -> None
 
         sub = Subscriber("c", full=False, send=send)
         for i in range(5):
-            sub.offer({"text": str(i)})
+            sub.offer(message(str(i)))
         assert sent == [] and sub.sending is not None
         gate.set()
         await asyncio.sleep(0.01)
         assert [m["text"] for m in sent] == ["0", "1", "2", "3", "4"] and sub.sending is None
-        sub.offer({"text": "5"})  # a client that keeps up is sent to on the spot
-        assert sent[-1] == {"text": "5"} and sub.sending is None and not sub.dropped
+        sub.offer(message("5"))  # a client that keeps up is sent to on the spot
+        assert sent[-1]["text"] == "5" and sub.sending is None and not sub.dropped
+
+    asyncio.run(scenario())
+
+
+def test_a_client_with_a_frame_writer_is_written_the_ready_frame_not_sent_an_event() -> None:
+    async def scenario() -> None:
+        written: list[bytes] = []
+
+        async def send(message: Any) -> None:
+            raise AssertionError("the ASGI send is not used while the writer accepts")
+
+        def write(frame: bytes) -> bool:
+            written.append(frame)
+            return True
+
+        sub = Subscriber("c", full=False, send=send, write=write)
+        for i in range(3):
+            sub.offer(message(str(i)))
+        assert written == [text_frame(b"0"), text_frame(b"1"), text_frame(b"2")]
+        assert sub.sending is None
+
+    asyncio.run(scenario())
+
+
+def test_when_the_writer_is_backed_up_messages_go_through_send_in_order() -> None:
+    async def scenario() -> None:
+        room = False
+        written: list[bytes] = []
+        gate = asyncio.Event()
+        sent: list[Any] = []
+
+        def write(frame: bytes) -> bool:  # the transport is paused: no room
+            if room:
+                written.append(frame)
+            return room
+
+        async def send(event: Any) -> None:  # waits, as uvicorn's does, for room
+            await gate.wait()
+            sent.append(event["text"])
+
+        sub = Subscriber("c", full=False, send=send, write=write)
+        sub.offer(message("0"))
+        room = True  # room again, but "0" is still waiting: later ones must queue behind it
+        sub.offer(message("1"))
+        assert written == [] and [m.event["text"] for m in sub.backlog] == ["1"]
+        gate.set()
+        await asyncio.sleep(0.01)
+        assert sent == ["0", "1"] and sub.sending is None
+        sub.offer(message("2"))  # caught up: straight to the writer again
+        assert written == [text_frame(b"2")]
 
     asyncio.run(scenario())
 
