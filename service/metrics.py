@@ -42,6 +42,11 @@ TALLY_FAILURES = Counter(
 TALLY_REPAIRS = Counter("silkvote_tally_repairs_total", "Tally cells repaired by the reconciler")
 WS_CLIENTS = Gauge("silkvote_ws_clients", "Connected leaderboard websocket clients",
                    multiprocess_mode="livesum")
+GC_FROZEN = Gauge(
+    "silkvote_gc_frozen", "1 while long-lived objects are kept out of full garbage "
+    "collections for a large websocket audience (see service/live/heap.py)",
+    multiprocess_mode="livemax",
+)
 WS_DROPPED = Counter("silkvote_ws_dropped_total", "Websocket clients dropped for falling behind")
 LEADERBOARD_REFRESH_SECONDS = Histogram(
     "silkvote_leaderboard_refresh_seconds", "Reading and scoring the live standings of a contest",

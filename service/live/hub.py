@@ -23,6 +23,7 @@ from litestar.types import WebSocketSendEvent
 from service import keys, metrics
 from service.events import ContestEvent
 from service.live.eager import start_eagerly
+from service.live.heap import HeapPolicy
 from service.live.wire import WriteFrame, text_frame
 from service.redis_store import create_pubsub_redis
 from service.results.compute import results_views
@@ -52,7 +53,8 @@ class Subscriber:
     the server offers `write` (see `wire.py`), otherwise through the ASGI `send`, started
     eagerly (see `eager.py`) so it needs no task or queue wake-up. While a send to a slow
     client is blocked, later messages wait in `backlog`; past `QUEUE_LIMIT` of them the
-    client is dropped (`ended` is set and the socket handler closes it with 4008).
+    client is dropped: `ended` is set, `on_end` wakes the socket handler, and the
+    handler closes the socket with 4008.
     """
 
     contest: str
@@ -62,10 +64,11 @@ class Subscriber:
     backlog: deque[Message] = field(default_factory=deque)
     sending: asyncio.Task[None] | None = None
     dropped: bool = False
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: bool = False
+    on_end: Callable[[], object] | None = None  # set by the socket handler that waits
 
     def offer(self, message: Message) -> None:
-        if self.ended.is_set():
+        if self.ended:
             return
         if self.sending is not None:  # a send is blocked on this client: queue behind it
             if len(self.backlog) >= QUEUE_LIMIT:
@@ -84,14 +87,17 @@ class Subscriber:
         metrics.WS_DROPPED.inc()
 
     def stop(self) -> None:
-        """Send nothing more; the socket handler sees `ended` and finishes."""
+        """Send nothing more, and wake the socket handler so it finishes."""
         self.backlog.clear()
-        self.ended.set()
+        if not self.ended:
+            self.ended = True
+            if self.on_end is not None:
+                self.on_end()
 
     async def _deliver(self, message: Message) -> None:
         try:
             await self.send(message.event)
-            while self.backlog and not self.ended.is_set():
+            while self.backlog and not self.ended:
                 await self.send(self.backlog.popleft().event)
         except Exception:  # the client went away mid-send: its handler ends on its own
             self.stop()
@@ -125,6 +131,8 @@ class LeaderboardHub:
         self._feeds: dict[str, ContestFeed] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._period_s = 1.0 / rt.settings.leaderboard_hz
+        self._heap = HeapPolicy()
+        self._clients = 0
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._listen(), name="hub-listen"),
@@ -151,6 +159,7 @@ class LeaderboardHub:
             async with feed.lock:  # no update can be sent between this snapshot and joining
                 sub = Subscriber(contest_id, full, send, write)
                 feed.subscribers.add(sub)
+                self._clients += 1
                 metrics.WS_CLIENTS.inc()
                 sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))
                 return sub
@@ -161,6 +170,8 @@ class LeaderboardHub:
         feed = self._feeds.get(sub.contest)
         if feed is not None and sub in feed.subscribers:
             feed.subscribers.discard(sub)
+            self._clients -= 1
+            self._heap.client_left()
             metrics.WS_CLIENTS.dec()
 
     def mark_changed(self, contest_id: str) -> None:
@@ -191,6 +202,7 @@ class LeaderboardHub:
         while True:
             due = max(due + self._period_s, loop.time())
             await asyncio.sleep(due - loop.time())
+            self._heap.on_tick(self._clients)
             for contest_id, feed in list(self._feeds.items()):
                 if not feed.subscribers and not feed.joining:
                     self._feeds.pop(contest_id, None)

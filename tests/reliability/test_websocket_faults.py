@@ -12,9 +12,12 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from litestar.exceptions import WebSocketDisconnect
 
 from service.live.hub import QUEUE_LIMIT, Message, Subscriber
 from service.live.wire import text_frame
+from service.live.ws import CLOSE_TOO_SLOW
+from service.live.ws import serve_subscriber as serve_socket
 from tests.conftest import LiveServer
 from tests.service.helpers import open_window, voter_headers
 from tests.service.test_live import ws_url
@@ -41,7 +44,7 @@ def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> N
             sub.offer(message(f"update {i}"))
         assert not sub.dropped and len(sub.backlog) == QUEUE_LIMIT
         sub.offer(message("one too many"))
-        assert sub.dropped and sub.ended.is_set() and not sub.backlog
+        assert sub.dropped and sub.ended and not sub.backlog
         sub.offer(message("later"))  # ignored once dropped
         assert not sub.backlog
         stuck.set()
@@ -120,6 +123,57 @@ def test_when_the_writer_is_backed_up_messages_go_through_send_in_order() -> Non
         assert sent == ["0", "1"] and sub.sending is None
         sub.offer(message("2"))  # caught up: straight to the writer again
         assert written == [text_frame(b"2")]
+
+    asyncio.run(scenario())
+
+
+class FakeSocket:
+    """The two calls the socket handler makes: a read that waits for the client, a close."""
+
+    def __init__(self) -> None:
+        self.client_left = asyncio.Event()
+        self.closed_with: tuple[int, str] | None = None
+
+    async def receive_data(self, mode: str) -> str:
+        await self.client_left.wait()
+        raise WebSocketDisconnect(detail="gone")
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+
+
+def test_a_dropped_client_is_closed_with_4008_by_its_handler() -> None:
+    async def scenario() -> None:
+        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
+        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        sub.drop()
+        await asyncio.wait_for(handler, 1)
+        assert socket.closed_with is not None and socket.closed_with[0] == CLOSE_TOO_SLOW
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_leaves_ends_its_handler_without_a_close_frame() -> None:
+    async def scenario() -> None:
+        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
+        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        socket.client_left.set()
+        await asyncio.wait_for(handler, 1)
+        assert socket.closed_with is None and not sub.dropped
+
+    asyncio.run(scenario())
+
+
+def test_a_server_shutdown_still_cancels_the_handler() -> None:
+    async def scenario() -> None:
+        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
+        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        handler.cancel()  # not the hub's doing: the cancellation must not be swallowed
+        with pytest.raises(asyncio.CancelledError):
+            await handler
 
     asyncio.run(scenario())
 
