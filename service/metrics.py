@@ -44,7 +44,7 @@ WS_CLIENTS = Gauge("silkvote_ws_clients", "Connected leaderboard websocket clien
                    multiprocess_mode="livesum")
 GC_FROZEN = Gauge(
     "silkvote_gc_frozen", "1 while long-lived objects are kept out of full garbage "
-    "collections for a large websocket audience (see service/live/heap.py)",
+    "collections (see service/live/heap.py)",
     multiprocess_mode="livemax",
 )
 WS_DROPPED = Counter("silkvote_ws_dropped_total", "Websocket clients dropped for falling behind")

@@ -135,6 +135,7 @@ class LeaderboardHub:
         self._clients = 0
 
     async def start(self) -> None:
+        self._heap.start()
         self._tasks = [asyncio.create_task(self._listen(), name="hub-listen"),
                        asyncio.create_task(self._tick(), name="hub-tick")]
 

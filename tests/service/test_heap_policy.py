@@ -18,22 +18,33 @@ def policy() -> Iterator[HeapPolicy]:
     gc.unfreeze()  # leave the test process as it was
 
 
-def test_survivors_of_a_full_collection_are_frozen_under_a_large_audience(
-        policy: HeapPolicy) -> None:
-    gc.collect()
-    policy.on_tick(connected=LARGE_AUDIENCE)
+def test_what_the_process_built_at_start_up_is_frozen(policy: HeapPolicy) -> None:
+    policy.start()
     assert policy.frozen and gc.get_freeze_count() > 0
 
 
-def test_nothing_is_frozen_for_a_small_audience(policy: HeapPolicy) -> None:
+def test_survivors_of_each_full_collection_are_frozen_under_a_large_audience(
+        policy: HeapPolicy) -> None:
+    policy.start()
+    frozen_at_start = gc.get_freeze_count()
+    keep = [[i] for i in range(1000)]  # newer long-lived objects
+    gc.collect()
+    policy.on_tick(connected=LARGE_AUDIENCE)
+    assert gc.get_freeze_count() >= frozen_at_start + len(keep)
+
+
+def test_a_small_audience_freezes_only_once(policy: HeapPolicy) -> None:
+    policy.start()
+    frozen_at_start = gc.get_freeze_count()
+    keep = [[i] for i in range(1000)]
     gc.collect()
     policy.on_tick(connected=LARGE_AUDIENCE - 1)
-    assert not policy.frozen and gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == frozen_at_start and len(keep) == 1000
 
 
-def test_nothing_is_frozen_until_a_full_collection_has_run(policy: HeapPolicy) -> None:
+def test_nothing_is_frozen_before_start_or_a_full_collection(policy: HeapPolicy) -> None:
     policy.on_tick(connected=10 * LARGE_AUDIENCE)
-    assert not policy.frozen
+    assert not policy.frozen and gc.get_freeze_count() == 0
 
 
 def test_enough_departures_thaw_so_the_next_full_collection_reclaims_their_cycles(
@@ -50,11 +61,15 @@ def test_enough_departures_thaw_so_the_next_full_collection_reclaims_their_cycle
     assert not policy.frozen and gc.get_freeze_count() == 0
 
 
-def test_an_audience_that_shrinks_below_the_threshold_is_thawed(policy: HeapPolicy) -> None:
-    gc.collect()
-    policy.on_tick(connected=LARGE_AUDIENCE)
+def test_the_first_full_collection_after_a_thaw_freezes_again(policy: HeapPolicy) -> None:
+    policy.start()
+    for _ in range(MIN_CHURN):
+        policy.client_left()
     policy.on_tick(connected=10)
-    assert not policy.frozen and gc.get_freeze_count() == 0
+    assert not policy.frozen
+    gc.collect()
+    policy.on_tick(connected=10)
+    assert policy.frozen
 
 
 def test_a_cycle_frozen_while_alive_is_freed_once_churn_thaws_the_audience(
