@@ -142,11 +142,17 @@ class FakeSocket:
         self.closed_with = (code, reason)
 
 
+async def waiting_handler() -> tuple[FakeSocket, Subscriber, asyncio.Task[None]]:
+    """A socket handler started for a fresh subscriber, now waiting on its client."""
+    socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
+    handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    return socket, sub, handler
+
+
 def test_a_dropped_client_is_closed_with_4008_by_its_handler() -> None:
     async def scenario() -> None:
-        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
-        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        socket, sub, handler = await waiting_handler()
         sub.drop()
         await asyncio.wait_for(handler, 1)
         assert socket.closed_with is not None and socket.closed_with[0] == CLOSE_TOO_SLOW
@@ -156,9 +162,7 @@ def test_a_dropped_client_is_closed_with_4008_by_its_handler() -> None:
 
 def test_a_client_that_leaves_ends_its_handler_without_a_close_frame() -> None:
     async def scenario() -> None:
-        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
-        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        socket, sub, handler = await waiting_handler()
         socket.client_left.set()
         await asyncio.wait_for(handler, 1)
         assert socket.closed_with is None and not sub.dropped
@@ -168,9 +172,7 @@ def test_a_client_that_leaves_ends_its_handler_without_a_close_frame() -> None:
 
 def test_a_server_shutdown_still_cancels_the_handler() -> None:
     async def scenario() -> None:
-        socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
-        handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        *_, handler = await waiting_handler()
         handler.cancel()  # not the hub's doing: the cancellation must not be swallowed
         with pytest.raises(asyncio.CancelledError):
             await handler
