@@ -22,11 +22,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ApiError
+from service.redis_store import LuaScript, is_cluster
 
 log = logging.getLogger("silkvote.ratelimit")
 
 SHARE_FROM = 2  # a key's hits go to Redis from its 2nd hit in a window in one process
 SYNC_DELAY_S = 0.02  # busy keys are sent to Redis together, at most this often
+
+# KEYS: counters; ARGV: hits to add and seconds to live, per key. Returns the new totals.
+_ADD_HITS = LuaScript("""
+local totals = {}
+for i, key in ipairs(KEYS) do
+  totals[i] = redis.call('INCRBY', key, ARGV[2 * i - 1])
+  redis.call('EXPIRE', key, ARGV[2 * i])
+end
+return totals
+""")
 
 
 def rate_key(bucket: str, identity: str, window_s: int) -> str:
@@ -95,16 +106,25 @@ class RateLimiter:
 
     async def _sync(self, batch: list[tuple[int, Window, dict[str, int]]]) -> None:
         """Add this process's hits to the shared counters; learn the other processes'."""
-        pipe = self._redis.pipeline(transaction=False)
         order = [(window, key) for _, window, sent in batch for key in sent]
-        for window_s, _, sent in batch:
-            for key, hits in sent.items():
-                pipe.incrby(key, hits)
-                pipe.expire(key, window_s + 1)
+        counters = [(key, hits, window_s + 1) for window_s, _, sent in batch
+                    for key, hits in sent.items()]
         try:
-            replies = await asyncio.wait_for(pipe.execute(), timeout=1.0)
+            totals = await asyncio.wait_for(self._add_hits(counters), timeout=1.0)
         except Exception as exc:  # keep limiting locally: see the module docstring
             log.warning("rate limiter cannot share counts through Redis: %s", exc)
             return
-        for (window, key), total in zip(order, replies[::2], strict=True):
+        for (window, key), total in zip(order, totals, strict=True):
             window.others[key] = max(0, int(total) - window.local[key] + window.unsent[key])
+
+    async def _add_hits(self, counters: list[tuple[str, int, int]]) -> list[int]:
+        """INCRBY and EXPIRE each (key, hits, ttl): one script call, or a pipeline on a
+        cluster (the keys of different identities live on different slots)."""
+        if is_cluster(self._redis):
+            pipe = self._redis.pipeline(transaction=False)
+            for key, hits, ttl in counters:
+                pipe.incrby(key, hits)
+                pipe.expire(key, ttl)
+            return list((await pipe.execute())[::2])
+        args = [value for _, hits, ttl in counters for value in (hits, ttl)]
+        return list(await _ADD_HITS.run(self._redis, [key for key, _, _ in counters], args))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from service import keys
-from service.redis_store import is_cluster
+from service.redis_store import LuaScript, is_cluster
 
 Counts = dict[str, dict[str, int]]  # voting country -> entry -> votes
 
@@ -21,19 +21,33 @@ def count_cells(cells: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     return Counter(cells)
 
 
+# KEYS: tally hashes; ARGV: an entry and its increment per key, then channel and contest.
+_ADD_AND_ANNOUNCE = LuaScript("""
+for i, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, ARGV[2 * i - 1], ARGV[2 * i])
+end
+redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV])
+return #KEYS
+""")
+
+
 async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, str]]) -> None:
-    """Apply per-(country, entry) increments in one pipeline and announce the change."""
+    """Apply per-(country, entry) increments and announce the change, in one command."""
     if not deltas:
         return
-    pipe = redis.pipeline(transaction=False)
-    for (country, entry), delta in deltas.items():
-        pipe.hincrby(keys.tally(contest, country), entry, delta)
-    if is_cluster(redis):  # a Redis Cluster refuses PUBLISH inside a pipeline
+    if is_cluster(redis):  # the hashes of a contest span slots: a pipeline, then PUBLISH
+        pipe = redis.pipeline(transaction=False)
+        for (country, entry), delta in deltas.items():
+            pipe.hincrby(keys.tally(contest, country), entry, delta)
         await pipe.execute()
         await redis.publish(keys.CHANGED_CHANNEL, contest)
         return
-    pipe.publish(keys.CHANGED_CHANNEL, contest)  # one round trip in all
-    await pipe.execute()
+    tally_keys: list[str] = []
+    args: list[Any] = []
+    for (country, entry), delta in deltas.items():
+        tally_keys.append(keys.tally(contest, country))
+        args += (entry, delta)
+    await _ADD_AND_ANNOUNCE.run(redis, tally_keys, [*args, keys.CHANGED_CHANNEL, contest])
 
 
 async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]) -> Counts:
