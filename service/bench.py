@@ -1393,8 +1393,8 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
         "",
         "User+system CPU from `/proc/<pid>/stat` of the service process tree, the PostgreSQL "
         "postmaster and its backends, and the Redis server, over the phase, divided by the "
-        "votes it accepted. Redis work here is the live tallies (one pipelined `HINCRBY` set "
-        "per commit batch) and the pub/sub notice.",
+        "votes it accepted. Redis work here is the live tallies and the pub/sub notice (one "
+        "script call per commit batch) and the shared rate counters of busy voters.",
         "",
         "| phase | service µs/vote | PostgreSQL µs/vote | Redis µs/vote | total µs/vote | "
         "votes/s per busy core |",
