@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.errors import ApiError
-from service.redis_store import LuaScript, is_cluster
+from service.redis_store import is_cluster
 
 log = logging.getLogger("silkvote.ratelimit")
 
@@ -30,14 +30,14 @@ SHARE_FROM = 2  # a key's hits go to Redis from its 2nd hit in a window in one p
 SYNC_DELAY_S = 0.02  # busy keys are sent to Redis together, at most this often
 
 # KEYS: counters; ARGV: hits to add and seconds to live, per key. Returns the new totals.
-_ADD_HITS = LuaScript("""
+_ADD_HITS = """
 local totals = {}
 for i, key in ipairs(KEYS) do
   totals[i] = redis.call('INCRBY', key, ARGV[2 * i - 1])
   redis.call('EXPIRE', key, ARGV[2 * i])
 end
 return totals
-""")
+"""
 
 
 def rate_key(bucket: str, identity: str, window_s: int) -> str:
@@ -59,6 +59,7 @@ class RateLimiter:
 
     def __init__(self, redis: Any) -> None:
         self._redis = redis
+        self._add_hits_script = redis.register_script(_ADD_HITS)
         self._windows: dict[int, Window] = {}
         self._sync_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -127,4 +128,4 @@ class RateLimiter:
                 pipe.expire(key, ttl)
             return list((await pipe.execute())[::2])
         args = [value for _, hits, ttl in counters for value in (hits, ttl)]
-        return list(await _ADD_HITS.run(self._redis, [key for key, _, _ in counters], args))
+        return list(await self._add_hits_script(keys=[key for key, _, _ in counters], args=args))

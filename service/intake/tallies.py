@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from service import keys
-from service.redis_store import LuaScript, is_cluster
+from service.redis_store import is_cluster
 
 Counts = dict[str, dict[str, int]]  # voting country -> entry -> votes
 
@@ -22,13 +22,13 @@ def count_cells(cells: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
 
 
 # KEYS: tally hashes; ARGV: an entry and its increment per key, then channel and contest.
-_ADD_AND_ANNOUNCE = LuaScript("""
+_ADD_AND_ANNOUNCE = """
 for i, key in ipairs(KEYS) do
   redis.call('HINCRBY', key, ARGV[2 * i - 1], ARGV[2 * i])
 end
 redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV])
 return #KEYS
-""")
+"""
 
 
 async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, str]]) -> None:
@@ -47,7 +47,8 @@ async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, st
     for (country, entry), delta in deltas.items():
         tally_keys.append(keys.tally(contest, country))
         args += (entry, delta)
-    await _ADD_AND_ANNOUNCE.run(redis, tally_keys, [*args, keys.CHANGED_CHANNEL, contest])
+    add_and_announce = redis.register_script(_ADD_AND_ANNOUNCE)
+    await add_and_announce(keys=tally_keys, args=[*args, keys.CHANGED_CHANNEL, contest])
 
 
 async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]) -> Counts:

@@ -132,7 +132,6 @@ class LeaderboardHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._period_s = 1.0 / rt.settings.leaderboard_hz
         self._heap = HeapPolicy()
-        self._clients = 0
 
     async def start(self) -> None:
         self._heap.start()
@@ -160,7 +159,6 @@ class LeaderboardHub:
             async with feed.lock:  # no update can be sent between this snapshot and joining
                 sub = Subscriber(contest_id, full, send, write)
                 feed.subscribers.add(sub)
-                self._clients += 1
                 metrics.WS_CLIENTS.inc()
                 sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))
                 return sub
@@ -171,7 +169,6 @@ class LeaderboardHub:
         feed = self._feeds.get(sub.contest)
         if feed is not None and sub in feed.subscribers:
             feed.subscribers.discard(sub)
-            self._clients -= 1
             self._heap.client_left()
             metrics.WS_CLIENTS.dec()
 
@@ -203,7 +200,7 @@ class LeaderboardHub:
         while True:
             due = max(due + self._period_s, loop.time())
             await asyncio.sleep(due - loop.time())
-            self._heap.on_tick(self._clients)
+            self._heap.on_tick(sum(len(feed.subscribers) for feed in self._feeds.values()))
             for contest_id, feed in list(self._feeds.items()):
                 if not feed.subscribers and not feed.joining:
                     self._feeds.pop(contest_id, None)

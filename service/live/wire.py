@@ -58,9 +58,10 @@ class DirectFrameProtocol(WebSocketsSansIOProtocol):
 
     def write_frame(self, frame: bytes) -> bool:
         """Write a ready frame now; False if the connection is not open or is backed up."""
-        if (not self.handshake_complete or self.close_sent or self.disconnected
-                or self.initial_response is not None or not self.writable.is_set()
-                or self.conn.state is not State.OPEN or self.transport.is_closing()):
+        # OPEN only between the app's accept and a close frame (sent or received);
+        # `writable` is cleared while the transport's buffer is over its high-water mark.
+        if (self.conn.state is not State.OPEN or not self.writable.is_set()
+                or self.disconnected or self.transport.is_closing()):
             return False
         self.transport.write(frame)
         return True
