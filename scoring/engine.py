@@ -177,6 +177,14 @@ def _check_body(
     return error
 
 
+def _body_state(error: SheetError | None, given: bool, substitutable: bool
+                ) -> tuple[bool, str, bool]:
+    """(ok, problem, substitute) of one body: usable when given and valid; otherwise a
+    substitute stands in if the vote lists countries to take it from."""
+    ok = error is None and given
+    return ok, str(error) if error else "", substitutable and not ok
+
+
 def _check_counts(
     counts: dict[str, int], vote: _Vote, running_order: Mapping[str, int], base: str
 ) -> SheetError | None:
@@ -273,22 +281,18 @@ def _prepare(sheet: Sheet) -> _Plan:
             cv.jury_rankings, _check_rankings, cv.jury_points, vote, running_order, scale,
             f"{base}.jury_rankings", f"{base}.jury_points", substitutable,
         )
-        vote.jury_ok = jury_error is None and (
-            cv.jury_rankings is not None or cv.jury_points is not None
-        )
-        vote.jury_problem = str(jury_error) if jury_error else ""
-        vote.jury_substitute = substitutable and not vote.jury_ok
+        jury_given = cv.jury_rankings is not None or cv.jury_points is not None
+        vote.jury_ok, vote.jury_problem, vote.jury_substitute = _body_state(
+            jury_error, jury_given, substitutable)
         jury_errors[vote.index] = jury_error
 
         tele_error = _check_body(
             cv.televote_counts, _check_counts, cv.televote_points, vote, running_order, scale,
             f"{base}.televote_counts", f"{base}.televote_points", substitutable,
         )
-        vote.televote_ok = tele_error is None and (
-            cv.televote_counts is not None or cv.televote_points is not None
-        )
-        vote.televote_problem = str(tele_error) if tele_error else ""
-        vote.televote_substitute = substitutable and not vote.televote_ok
+        tele_given = cv.televote_counts is not None or cv.televote_points is not None
+        vote.televote_ok, vote.televote_problem, vote.televote_substitute = _body_state(
+            tele_error, tele_given, substitutable)
         tele_errors[vote.index] = tele_error
 
     # A substitute needs at least one listed country with a valid body of the same kind.

@@ -17,6 +17,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 
 from service.errors import forbidden, unauthorized
+from service.tokens import Claims, TokenSigner
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -35,6 +36,18 @@ def require_bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if token is None:
         raise unauthorized("send a token in 'Authorization: Bearer <token>'")
     return token
+
+
+def contest_claims(connection: ASGIConnection[Any, Any, Any, Any], signer: TokenSigner,
+                   kind: type[Claims], contest_id: str, what: str) -> Claims:
+    """The verified claims of the bearer token (`what`: "voter token", "juror session"),
+    which must be of `kind` and belong to `contest_id`."""
+    claims = signer.verify(require_bearer(connection), kind)
+    if claims is None:
+        raise unauthorized(f"{what} is invalid or expired")
+    if claims.contest != contest_id:
+        raise forbidden(f"this {what} belongs to another contest")
+    return claims
 
 
 def secrets_equal(given: str, expected: str) -> bool:

@@ -252,6 +252,15 @@ class Tally:
     cpu_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def answered(self, status: int, since: float, spec: LoadSpec) -> float:
+        """Count one answered request sent (or, open-loop, scheduled) at `since`; the time
+        of the answer."""
+        done = time.time()
+        self.statuses[status] += 1
+        self.per_second[_second(done, spec)] += 1
+        self.latencies.append(done - since)
+        return done
+
     def merge(self, other: Tally) -> None:
         self.statuses.update(other.statuses)
         self.per_second.update(other.per_second)
@@ -348,6 +357,16 @@ class VoterSource:
                 yield http_request("POST", self._path, self._host, body, token)
 
 
+async def request_or_count_error(conn: HttpConnection, raw: bytes, tally: Tally
+                                 ) -> tuple[int, bytes] | None:
+    """The answer to one request, or None (counted as an error) if the connection broke."""
+    try:
+        return await conn.request(raw)
+    except ConnectionError:
+        tally.errors += 1
+        return None
+
+
 def _second(now: float, spec: LoadSpec) -> int:
     return int(now - spec.start_at)
 
@@ -369,17 +388,13 @@ async def _closed_loop(spec: LoadSpec, tally: Tally) -> None:
             started = time.time()
             if started >= stop:
                 return
-            try:
-                status, _ = await conn.request(next(source))
-            except ConnectionError:
-                tally.errors += 1
+            answer = await request_or_count_error(conn, next(source), tally)
+            if answer is None:
                 return
-            done = time.time()
-            tally.statuses[status] += 1
-            tally.per_second[_second(done, spec)] += 1
+            status = answer[0]
+            tally.answered(status, started, spec)
             if status == 201 or (spec.kind == "healthz" and status == 200):
                 tally.accepted += 1
-            tally.latencies.append(done - started)
 
     await asyncio.gather(*(client(c) for c in conns))
     for conn in conns:
@@ -400,18 +415,13 @@ async def _open_loop(spec: LoadSpec, tally: Tally) -> None:
 
     async def send(scheduled: float, raw: bytes) -> None:
         conn = await idle.get()
-        try:
-            status, _ = await conn.request(raw)
-        except ConnectionError:
-            tally.errors += 1
+        answer = await request_or_count_error(conn, raw, tally)
+        if answer is None:
             return
-        done = time.time()
         idle.put_nowait(conn)
-        tally.statuses[status] += 1
-        tally.per_second[_second(done, spec)] += 1
-        if status == 201:
+        tally.answered(answer[0], scheduled, spec)
+        if answer[0] == 201:
             tally.accepted += 1
-        tally.latencies.append(done - scheduled)
 
     for k in range(total):
         scheduled = spec.start_at + k * interval
@@ -453,16 +463,12 @@ async def _batches(spec: LoadSpec, tally: Tally) -> None:
             if not resend:
                 previous = template.replace(b"@@", f"{spec.tag}{spec.worker}x{index}x{n}".encode())
             started = time.time()
-            try:
-                status, body = await conn.request(
-                    http_request("POST", path, host, previous, spec.token))
-            except ConnectionError:
-                tally.errors += 1
+            answer = await request_or_count_error(
+                conn, http_request("POST", path, host, previous, spec.token), tally)
+            if answer is None:
                 return
-            done = time.time()
-            tally.statuses[status] += 1
-            tally.per_second[_second(done, spec)] += 1
-            tally.latencies.append(done - started)
+            status, body = answer
+            done = tally.answered(status, started, spec)
             if status == 200:
                 result = json.loads(body)
                 tally.accepted += result["accepted"]

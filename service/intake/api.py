@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service import metrics
-from service.auth import hash_secret, require_bearer, voter_hasher
+from service.auth import contest_claims, hash_secret, require_bearer, voter_hasher
 from service.contests.api import check_voting_country, issue_voter_token
 from service.contests.models import Contest, VoterTokenOut
 from service.errors import ApiError, forbidden, unauthorized, unavailable
@@ -55,12 +55,7 @@ def committer_factory(rt: Runtime) -> GroupCommitter:
 
 def voter_claims(request: Request[Any, Any, Any], rt: Runtime, contest_id: str) -> VoterClaims:
     """The verified claims of the request's voter token, bound to this contest."""
-    claims = rt.signer.verify(require_bearer(request), VoterClaims)
-    if claims is None:
-        raise unauthorized("voter token is invalid or expired")
-    if claims.contest != contest_id:
-        raise forbidden("this voter token belongs to another contest")
-    return claims
+    return contest_claims(request, rt.signer, VoterClaims, contest_id, "voter token")
 
 
 async def limit_voter(request: Request[Any, Any, Any], rt: Runtime, claims: VoterClaims) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service.auth import hash_secret, require_admin, require_bearer
+from service.auth import contest_claims, hash_secret, require_admin
 from service.contests.api import check_voting_country, new_juror_code
 from service.contests.models import JurorIn, JurorOut
 from service.contests.repository import insert_juror
-from service.errors import ApiError, forbidden, not_found, unauthorized
+from service.errors import ApiError, not_found, unauthorized
 from service.events import publish_contest_event
 from service.jury import repository
 from service.jury.models import (
@@ -57,11 +57,7 @@ async def open_session(request: Request[Any, Any, Any], rt: Runtime, data: Sessi
 async def juror_claims(request: Request[Any, Any, Any], rt: Runtime, contest_id: str
                        ) -> JurorClaims:
     """A current juror session for this contest (a reissued code ends older sessions)."""
-    claims = rt.signer.verify(require_bearer(request), JurorClaims)
-    if claims is None:
-        raise unauthorized("juror session is invalid or expired")
-    if claims.contest != contest_id:
-        raise forbidden("this juror belongs to another contest")
+    claims = contest_claims(request, rt.signer, JurorClaims, contest_id, "juror session")
     async with rt.pool.acquire() as conn:
         if not await repository.session_is_current(conn, claims.juror, claims.nonce):
             raise unauthorized("this session was replaced; sign in with the new code")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Result, Sheet, decode_sheet, score
+from scoring.models import TiebreakCriterion
 from scoring.ranking import exponential_order, jury_order_from_rankings
 
 CODES = ["AM", "AZ", "CN", "GE", "IN", "KG", "KR", "KZ", "MN", "TJ", "TM", "UZ"]
@@ -73,16 +74,7 @@ def contests(draw: st.DrawFn, *, weights: bool = True, only_raw: bool = False) -
             st.one_of(
                 st.just("eurovision"),
                 st.lists(
-                    st.sampled_from(
-                        [
-                            "televote_points",
-                            "televote_countries",
-                            "top_scores",
-                            "televote_top_scores",
-                            "jury_points",
-                            "running_order",
-                        ]
-                    ),
+                    st.sampled_from(get_args(TiebreakCriterion)),
                     max_size=4,
                 ),
             )
