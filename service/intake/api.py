@@ -104,7 +104,7 @@ class VoteController(Controller):
         if refusal is None and contest.window == "closed":
             refusal = "window_closed"
         if refusal is not None:
-            metrics.VOTES.labels(refusal).inc()
+            metrics.votes(refusal).inc()
             raise refuse(refusal, data.entry)
         voter = bytes.fromhex(claims.voter)
         pending = PendingVote(cid, app_dedupe_key(voter, data.key), voter, claims.country,
@@ -158,7 +158,7 @@ async def record_batch(rt: Runtime, contest_id: str, votes: list[PendingVote]) -
 
 
 def vote_response(decision: Decision, entry: str) -> Response[VoteOut]:
-    metrics.VOTES.labels(decision.outcome).inc()
+    metrics.votes(decision.outcome).inc()
     if decision.outcome == "accepted":
         return Response(VoteOut(True, decision.remaining), status_code=201)
     if decision.outcome == "duplicate":
@@ -215,5 +215,5 @@ def tally_batch(valid: list[tuple[str, PendingVote]], decisions: list[Decision],
         if outcome not in ("accepted", "duplicate"):
             rejected.append(Rejection(vote_id, outcome))
     for code, count in outcomes.items():
-        metrics.VOTES.labels(code).inc(count)
+        metrics.votes(code).inc(count)
     return BatchOut(outcomes["accepted"], outcomes["duplicate"], rejected)
