@@ -25,12 +25,23 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET).
+
+    The service never leaves session state on a pooled connection: no SET, LISTEN,
+    cursors or session advisory locks (only transaction-scoped ones). The pool still rolls
+    back an open transaction before this runs, so skipping the query only saves a round
+    trip on every release, one per group-commit batch.
+    """
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10,
                       timeout_s: float = 10.0) -> asyncpg.Pool:
     """Open a pool; statements are cached per connection, so hot queries are prepared once."""
     pool: Any = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=_init_connection,
-        command_timeout=timeout_s, timeout=timeout_s, max_inactive_connection_lifetime=60,
+        reset=_keep_session, command_timeout=timeout_s, timeout=timeout_s,
+        max_inactive_connection_lifetime=60,
     )
     return pool  # type: ignore[no-any-return]
 

@@ -60,9 +60,12 @@ async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
                        timeout_s: float | None = None) -> list[Decision]:
     """Decide and store `votes` (all of one contest) in one transaction.
 
-    The statement runs inside an explicit transaction so that a timeout cancels and
-    rolls it back: an error here always means nothing was recorded. A batch that
-    raced a concurrent retry of one of its votes (serialization failure) is re-run.
+    The call is a single statement, so it is its own transaction: no BEGIN and COMMIT
+    round trips (each costs the service as much Python as the call itself). A timeout
+    cancels the statement and with it the transaction. If the commit wins that race the
+    caller still answers 503, and the client's retry with the same key finds the vote
+    (`duplicate`), so it counts once either way. A batch that raced a concurrent retry of
+    one of its votes (serialization failure) is re-run.
     """
     args = (
         contest,
@@ -74,8 +77,7 @@ async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
     )
     for attempt in range(CONFLICT_RETRIES):
         try:
-            async with conn.transaction():
-                rows = await conn.fetch(RECORD_VOTES_SQL, *args, timeout=timeout_s)
+            rows = await conn.fetch(RECORD_VOTES_SQL, *args, timeout=timeout_s)
             break
         except asyncpg.SerializationError:
             if attempt == CONFLICT_RETRIES - 1:
