@@ -42,6 +42,7 @@ from typing import Any, cast
 
 import msgspec
 
+from service.bench_history import HISTORY_FILE, RunRecord, history_section, record_run
 from service.config import REPO_ROOT
 
 SCORING_HEADING = "## Scoring engine"
@@ -1371,7 +1372,7 @@ def _verdict(ok: bool) -> str:
 
 
 def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
-                  img_prefix: str) -> str:
+                  img_prefix: str, history: list[RunRecord] | None = None) -> str:
     h = bench.headline()
     plan = bench.plan
     lines = [
@@ -1437,8 +1438,9 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
     lines.append(f"| ledger holds exactly the acknowledged votes | "
                  f"{'yes, in every contest' if h['ledger_ok'] else '**NO** — see below'} | "
                  f"exact | {_verdict(h['ledger_ok'])} |")
-    lines += ["", f"![Throughput over time]({img_prefix}{images['throughput']})", "",
-              "## Phases", "",
+    lines += ["", f"![Throughput over time]({img_prefix}{images['throughput']})", ""]
+    lines += history_section(history or [])
+    lines += ["## Phases", "",
               "| phase | duration | requests | rate | accepted | p50 ms | p90 ms | p99 ms | "
               "max ms | statuses | service CPU s | PG CPU s | Redis CPU s | generator CPU s |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -1575,11 +1577,21 @@ def websocket_section(runs: list[WsResult], plan: Plan) -> list[str]:
     ]
 
 
+def run_record(bench: Bench, facts: dict[str, str]) -> RunRecord:
+    h = bench.headline()
+    return RunRecord(
+        facts["date"], facts["commit"], h.get("healthz_rps"), h.get("ratio"),
+        h.get("paced_p99_ms"), h.get("batch_votes_per_s"),
+        {str(ws.workers): percentile(ws.delays, 99) * 1000 for ws in bench.ws_runs})
+
+
 def write_report(bench: Bench, out_dir: Path) -> Path:
     img_dir = out_dir / "img"
     images = write_plots(bench, img_dir)
     page = out_dir / "benchmarks.md"
-    text = render_report(bench, machine_facts(), images, "img/")
+    facts = machine_facts()
+    history = record_run(img_dir / HISTORY_FILE, run_record(bench, facts))
+    text = render_report(bench, facts, images, "img/", history)
     old = page.read_text() if page.is_file() else ""
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(merge_scoring_section(text, old))
