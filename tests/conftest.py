@@ -32,6 +32,19 @@ REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-" + secrets.token_hex(8)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `stores_independent` never reach PostgreSQL or Redis through the
+    stores under test, so `make test` runs them once, in its embedded pass, and not
+    again against the machine's servers (DATABASE_URL set)."""
+    if not os.environ.get("DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="does not depend on the stores; runs in the embedded "
+                                   "pass of `make test`")
+    for item in items:
+        if item.get_closest_marker("stores_independent"):
+            item.add_marker(skip)
+
+
 @dataclass
 class Stores:
     database_url: str

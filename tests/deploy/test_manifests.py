@@ -12,7 +12,6 @@ image installs is built and inspected instead.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the deploy/ manifests")
 
@@ -310,8 +311,6 @@ def test_dockerignore_keeps_the_context_small() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                    reason="packaging does not depend on the stores; checked in the embedded pass")
 def test_the_wheel_the_image_installs_carries_the_pages_and_the_cli(tmp_path: Path) -> None:
     """The Dockerfile installs a wheel built from the tree; no Docker daemon is needed to
     check that the wheel holds what the image serves."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from service.bench_history import RunRecord, history_section, load_history, record_run
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 
 def run(date: str, healthz: float | None = 4000.0) -> RunRecord:

@@ -204,9 +204,7 @@ async def test_a_client_that_never_reads_does_not_delay_the_others(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                    reason="the reconnect storm does not depend on the stores; it runs in the "
-                           "embedded pass of `make test`")
+@pytest.mark.stores_independent  # the reconnect storm does not depend on the stores
 async def test_a_reconnect_storm_gets_every_client_a_snapshot_and_then_updates(
         live_server: LiveServer, api: httpx.AsyncClient) -> None:
     cid = live_server.new_contest()

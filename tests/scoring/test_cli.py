@@ -12,6 +12,8 @@ import pytest
 from scoring import decode_sheet
 from scoring.cli import main
 
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
+
 REPO = Path(__file__).resolve().parents[2]
 GOOD = {
     "entries": [{"country": "UA", "running_order": 12}, {"country": "GB", "running_order": 22}],

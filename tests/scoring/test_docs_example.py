@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scoring import decode_sheet, result_to_json, score
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 

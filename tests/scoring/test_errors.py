@@ -11,6 +11,8 @@ from scoring import Rules, SheetError, Weights, decode_sheet, score, validate_ru
 
 from .conftest import make_sheet
 
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
+
 ENTRIES = ["A", "B", "C"]
 
 

@@ -7,12 +7,15 @@ from fractions import Fraction
 from typing import Any, get_args
 
 import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Result, Sheet, decode_sheet, score
 from scoring.models import TiebreakCriterion
 from scoring.ranking import exponential_order, jury_order_from_rankings
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 CODES = ["AM", "AZ", "CN", "GE", "IN", "KG", "KR", "KZ", "MN", "TJ", "TM", "UZ"]
 VOTERS_WITHOUT_ENTRY = ["WW", "XA", "XB"]

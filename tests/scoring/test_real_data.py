@@ -16,6 +16,8 @@ from scoring.eurovision_csv import (
 )
 from scoring.ranking import jury_order_from_rankings
 
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
+
 SHOWS = [
     (year, round_)
     for year in (2016, 2017, 2018, 2019)

@@ -6,11 +6,14 @@ import json
 from fractions import Fraction
 
 import msgspec
+import pytest
 
 from scoring import Rules, Weights, result_to_json, score, validate_rules
 from scoring.ranking import average_rank_order, exponential_order
 
 from .conftest import make_sheet
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 ABC = ["A", "B", "C", "D", "E"]
 

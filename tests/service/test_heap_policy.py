@@ -11,6 +11,8 @@ import pytest
 
 from service.live.heap import LARGE_AUDIENCE, MIN_CHURN, HeapPolicy
 
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
+
 
 @pytest.fixture
 def policy() -> Iterator[HeapPolicy]:

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from typing import Any
 
+import pytest
 import uvicorn
 import websockets
 from hypothesis import given
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
 from service.live.wire import DirectFrameProtocol, frame_writer, text_frame
+
+pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 
 @given(st.sampled_from([0, 1, 125, 126, 127, 65_535, 65_536, 70_000]) | st.integers(0, 3000))
