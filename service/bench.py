@@ -1514,7 +1514,7 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
         lines.append(f"| `{c['contest']}` | {c['acknowledged']:,} | {c['ledger']:,} | "
                      f"{c['live']:,} | {'exact' if c['ok'] else '**MISMATCH**'} |")
     lines += ["", "## Reproduce", "", "```sh",
-              "make bench                 # = .venv/bin/silkvote bench (≈5 minutes)",
+              "make bench                 # = .venv/bin/silkvote bench (≈10 minutes)",
               "silkvote bench --quick     # ≈30 s smoke run, written to var/bench-quick/",
               "DATABASE_URL=postgresql://… REDIS_URL=redis://… silkvote bench  # external stores",
               "```", "",
