@@ -7,15 +7,15 @@ prints the median time per batch and per vote in each round. Run it against the
 machine's PostgreSQL (autovacuum off there) to see what the statistics do; with
 `--migrations-up-to 0005` it shows the duplicate check that scanned the whole contest.
 
-Run: ``.venv/bin/python loadtests/bench_ledger.py [--database-url URL] [--rounds 4]``
-(default: the machine's PostgreSQL from DATABASE_URL, else an embedded one).
+Run: ``.venv/bin/python loadtests/bench_ledger.py [--rounds 4]``: in a fresh database
+on the machine's servers when DATABASE_URL and REDIS_URL are set (as `silkvote bench`),
+else on embedded ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import shutil
 import statistics
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import asyncpg
 
+from service.bench import open_stores
 from service.config import REPO_ROOT
 from service.contests.repository import create_ledger_partition
 from service.intake.ledger import PendingVote, record_votes
-from service.migrate import apply_url
 
 SIZES = (1, 44, 1000, 10_000)
 CAP = 20
@@ -70,14 +70,9 @@ def migrations_up_to(last: str | None) -> Path:
     return folder
 
 
-async def run(base_url: str, rounds: int, migrations: Path) -> None:
-    name = f"silkvote_ledger_bench_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(base_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = base_url.rsplit("/", 1)[0] + "/" + name
+async def run(url: str, rounds: int) -> None:
+    conn = await asyncpg.connect(url)
     try:
-        await apply_url(url, migrations)
-        conn = await asyncpg.connect(url)
         await conn.execute("INSERT INTO contests (id, name, rules, vote_cap, jury_size, "
                            "window_state) VALUES ('bench', 'ledger bench', '{}', $1, 5, "
                            "'open')", CAP)
@@ -97,32 +92,23 @@ async def run(base_url: str, rounds: int, migrations: Path) -> None:
                 median = statistics.median(times)
                 cells.append(f"{median * 1000:9.2f} ms {median / size * 1e6:7.0f} µs/vote")
             print(f"{stored:>12,} " + " ".join(f"{c:>26}" for c in cells), flush=True)
-        await conn.close()
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--migrations-up-to", metavar="NNNN",
                         help="apply only the migrations up to this number (e.g. 0005)")
     args = parser.parse_args(argv)
-    migrations = migrations_up_to(args.migrations_up_to)
-    if args.database_url:
-        asyncio.run(run(args.database_url, args.rounds, migrations))
-        return 0
-    from service.embedded import start_postgres
-
     folder = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
-    url, server = start_postgres(folder / "postgres")
+    stores = open_stores(folder, migrations_up_to(args.migrations_up_to))
     try:
-        asyncio.run(run(url, args.rounds, migrations))
+        asyncio.run(run(stores.database_url, args.rounds))
     finally:
-        server.cleanup()
+        stores.close()
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -785,8 +785,9 @@ def _pid_file(folder: Path, name: str) -> int | None:
     return None
 
 
-def open_stores(folder: Path) -> Stores:
-    """External stores (fresh database) when both URLs are set, else embedded ones."""
+def open_stores(folder: Path, migrations: Path = REPO_ROOT / "migrations") -> Stores:
+    """External stores (fresh database) when both URLs are set, else embedded ones;
+    the database gets the `migrations`."""
     from service.migrate import apply_url
 
     external_db, external_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
@@ -820,7 +821,7 @@ def open_stores(folder: Path) -> Stores:
             stores.cleanup.append(valkey.stop)
         stores.postgres_root = _pid_file(folder / "postgres", "postmaster.pid")
         stores.redis_pid = _pid_file(folder / "valkey", "valkey.pid")
-    asyncio.run(apply_url(stores.database_url, REPO_ROOT / "migrations"))
+    asyncio.run(apply_url(stores.database_url, migrations))
     return stores
 
 

@@ -7,6 +7,7 @@ ledger.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,15 @@ end
 redis.call('PUBLISH', ARGV[#ARGV - 1], ARGV[#ARGV])
 return #KEYS
 """
+_registered: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _add_and_announce(redis: Any) -> Any:
+    """The script bound to `redis`, registered once per client (not on every commit)."""
+    script = _registered.get(redis)
+    if script is None:
+        script = _registered[redis] = redis.register_script(_ADD_AND_ANNOUNCE)
+    return script
 
 
 async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, str]]) -> None:
@@ -47,8 +57,8 @@ async def add_to_tallies(redis: Any, contest: str, deltas: Counter[tuple[str, st
     for (country, entry), delta in deltas.items():
         tally_keys.append(keys.tally(contest, country))
         args += (entry, delta)
-    add_and_announce = redis.register_script(_ADD_AND_ANNOUNCE)
-    await add_and_announce(keys=tally_keys, args=[*args, keys.CHANGED_CHANNEL, contest])
+    await _add_and_announce(redis)(keys=tally_keys,
+                                   args=[*args, keys.CHANGED_CHANNEL, contest])
 
 
 async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]) -> Counts:

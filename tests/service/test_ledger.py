@@ -47,8 +47,7 @@ async def test_the_duplicate_check_probes_keys_instead_of_scanning_an_unanalyzed
     conn = await connect(stores.database_url)
     plans: list[str] = []
     try:
-        filler = [PendingVote(cid, os.urandom(32), os.urandom(32), "KZ", "UZ", "app")
-                  for _ in range(3000)]
+        filler = _fresh_votes(cid, 3000)
         await record_votes(conn, cid, filler)
         for _ in range(6):  # past PL/pgSQL's switch to a cached generic plan
             await record_votes(conn, cid, filler[:40] + _fresh_votes(cid, 4))
