@@ -141,6 +141,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "service.app:create_app", factory=True, host=host, port=port, workers=workers,
         log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+        # uvicorn's 5 s default races clients and load balancers that reuse an idle
+        # connection just as the server drops it: the request is lost to a reset.
+        timeout_keep_alive=settings.keepalive_timeout_s,
         loop="uvloop", http="httptools", lifespan="on",
         ws=DirectFrameProtocol,  # uvicorn's sans-I/O websockets + ready-frame writes
         # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost

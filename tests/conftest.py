@@ -30,6 +30,7 @@ from service.migrate import apply_url
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-" + secrets.token_hex(8)
+SERVER_LOG_TAIL_LINES = 60
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,6 +44,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("stores_independent"):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failing test that used a live server shows the end of that server's log, so a
+    failure seen only on CI (a dropped connection, a 500) carries the server's side."""
+    outcome = yield
+    report = outcome.get_result()
+    server = getattr(item, "funcargs", {}).get("live_server")
+    if report.failed and isinstance(server, LiveServer) and server.log_path.exists():
+        tail = server.log_path.read_text(errors="replace").splitlines()[-SERVER_LOG_TAIL_LINES:]
+        report.sections.append((f"server log ({server.log_path.name}, last lines)",
+                                "\n".join(tail)))
 
 
 @dataclass

@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import httpx
 import pytest
 
 from tests.conftest import REPO, LiveServer, free_port, wait_healthy
+
+UVICORN_DEFAULT_KEEPALIVE_S = 5
 
 DEMO = "silk-way-star"
 
@@ -129,6 +134,21 @@ def test_operations_endpoints_answer(live_server: LiveServer) -> None:
     schema = httpx.get(f"{base}/schema/openapi.json").json()
     assert "/api/v1/contests/{cid}/votes" in schema["paths"]
     assert httpx.get(f"{base}/schema/swagger").status_code == 200
+
+
+@pytest.mark.stores_independent
+def test_an_idle_keep_alive_connection_outlives_uvicorns_5_s_default(
+        live_server: LiveServer) -> None:
+    """Aggregators and load balancers reuse idle connections for up to 60 s; a server
+    that drops them sooner loses the request sent as it closes to a reset."""
+    address = urlparse(live_server.base_url)
+    request = b"GET /healthz HTTP/1.1\r\nHost: silkvote\r\n\r\n"
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(request)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(UVICORN_DEFAULT_KEEPALIVE_S + 1)
+        conn.sendall(request)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")  # b"" had the server closed it
 
 
 async def test_a_storm_of_health_probes_shares_store_checks_and_stays_healthy(
