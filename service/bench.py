@@ -635,7 +635,8 @@ async def _ws_watchers(spec: LoadSpec, tally: Tally) -> None:
             except (OSError, TimeoutError):
                 tally.errors += 1
 
-    await asyncio.gather(*(one(i) for i in range(spec.connections)))
+    await asyncio.sleep(max(0.0, spec.start_at - time.time()))  # "connected in" counts
+    await asyncio.gather(*(one(i) for i in range(spec.connections)))  # from here
     tally.extra["connected"] = len(clients)
     tally.extra["last_connected_at"] = [max(connected_at, default=0.0)]
     await asyncio.sleep(max(0.0, spec.start_at + spec.duration_s - time.time()))

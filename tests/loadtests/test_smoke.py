@@ -128,6 +128,7 @@ def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
     assert headline["ledger_ok"], run.checks
     [ws] = run.ws_runs
     assert ws.connected == 20 and ws.delays
+    assert 0 <= ws.connect_s < plan.ws_connect_s  # counted from the agreed start
     assert min(ws.delays) > 0 and ws.per_update_clients == 20
     assert any(n for _, n in run.phase("votesw1").commit_batches)  # type: ignore[union-attr]
     (tmp_path / "benchmarks.md").write_text("# old\n\n## Scoring engine\n\nkept text\n")
