@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -142,13 +142,22 @@ def test_an_idle_keep_alive_connection_outlives_uvicorns_5_s_default(
     """Aggregators and load balancers reuse idle connections for up to 60 s; a server
     that drops them sooner loses the request sent as it closes to a reset."""
     address = urlparse(live_server.base_url)
-    request = b"GET /healthz HTTP/1.1\r\nHost: silkvote\r\n\r\n"
-    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
-        conn.sendall(request)
-        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+    conn = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    try:
+        assert _get_status(conn, "/healthz") == 200
+        first_socket = conn.sock
         time.sleep(UVICORN_DEFAULT_KEEPALIVE_S + 1)
-        conn.sendall(request)
-        assert conn.recv(65536).startswith(b"HTTP/1.1 200")  # b"" had the server closed it
+        assert _get_status(conn, "/healthz") == 200  # closed: RemoteDisconnected
+        assert conn.sock is first_socket  # one connection served both requests
+    finally:
+        conn.close()
+
+
+def _get_status(conn: http.client.HTTPConnection, path: str) -> int:
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    return response.status
 
 
 async def test_a_storm_of_health_probes_shares_store_checks_and_stays_healthy(
