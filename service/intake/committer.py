@@ -5,13 +5,6 @@ committer gathers votes for at most `COMMIT_WINDOW_MS` (or until `COMMIT_MAX_BAT
 writes them with one `record_votes` call, and answers every waiting request only after
 that transaction committed. While a batch is being written the next one keeps
 gathering, so batches grow by themselves when the database is the bottleneck.
-
-A batch is also cut as soon as it holds as many votes as are being written (at least
-`MIN_CUT`). Without that, clients that get their answers together come back together:
-the whole population lands in one batch, and the process sits idle while the ledger
-writes it (a sixth of the time with 64 busy connections). Cut in halves, one half is
-written while the process reads and checks the other, and under more load the halves
-still grow, up to `COMMIT_MAX_BATCH`.
 """
 
 from __future__ import annotations
@@ -31,7 +24,6 @@ from service.intake.tallies import add_to_tallies
 
 log = logging.getLogger("silkvote.intake")
 
-MIN_CUT = 8  # smallest batch cut before the window ends (4 to 12 measured alike)
 Waiter = tuple[PendingVote, "asyncio.Future[Decision]"]
 
 
@@ -49,7 +41,6 @@ class GroupCommitter:
         self._pending: list[Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight = 0
-        self._in_flight_votes = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -66,15 +57,11 @@ class GroupCommitter:
         """The ledger's decision on `vote`, once it is committed (or ApiError 503)."""
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._pending.append((vote, future))
-        if len(self._pending) >= self._cut_size() and self._in_flight < self._max_in_flight:
+        if len(self._pending) >= self._max_batch:
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._window_s, self._flush)
         return await future
-
-    def _cut_size(self) -> int:
-        """How many votes make a batch worth writing before the window ends."""
-        return min(self._max_batch, max(MIN_CUT, self._in_flight_votes))
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -85,24 +72,19 @@ class GroupCommitter:
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
         self._in_flight += 1
-        self._in_flight_votes += len(batch)
         task = asyncio.get_running_loop().create_task(self._write(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _write(self, batch: list[Waiter]) -> None:
-        """Commit `batch`, free its slot, then move the live tallies: the next batch
-        need not wait for Redis."""
         try:
-            decided = await self._commit(batch)
+            await self._commit(batch)
         finally:
             self._in_flight -= 1
-            self._in_flight_votes -= len(batch)
             if self._pending:
                 self._flush()
-        await publish_accepted(self._redis, decided)
 
-    async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
+    async def _commit(self, batch: list[Waiter]) -> None:
         started = time.perf_counter()
         metrics.COMMIT_BATCH_SIZE.observe(len(batch))
         by_contest: dict[str, list[Waiter]] = defaultdict(list)
@@ -121,14 +103,16 @@ class GroupCommitter:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(unavailable())
-            return []
+            return
         metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
         for waiters, decisions in decided:
             for (_, future), decision in zip(waiters, decisions, strict=True):
                 if not future.done():
                     future.set_result(decision)
-        return [(waiter[0], decision) for waiters, decisions in decided
-                for waiter, decision in zip(waiters, decisions, strict=True)]
+        await publish_accepted(self._redis, [
+            (waiter[0], decision) for waiters, decisions in decided
+            for waiter, decision in zip(waiters, decisions, strict=True)
+        ])
 
 
 async def publish_accepted(redis: Any, decided: list[tuple[PendingVote, Decision]]) -> None:
