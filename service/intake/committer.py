@@ -5,6 +5,14 @@ committer gathers votes for at most `COMMIT_WINDOW_MS` (or until `COMMIT_MAX_BAT
 writes them with one `record_votes` call, and answers every waiting request only after
 that transaction committed. While a batch is being written the next one keeps
 gathering, so batches grow by themselves when the database is the bottleneck.
+
+When the process has a core to spare (`SpareCoreMeter`), a batch is also cut as soon
+as it holds as many votes as are being written (at least `MIN_CUT`). Without that,
+clients that get their answers together come back together: the whole population lands
+in one batch, and the process sits idle while the ledger writes it (a sixth of the time
+with 64 busy connections on one worker). Cut in halves, one half is written while the
+process reads and checks the other. Where workers already share every core, the idle
+time is another worker's, and bigger batches save CPU, so the cut stays off.
 """
 
 from __future__ import annotations
@@ -24,14 +32,67 @@ from service.intake.tallies import add_to_tallies
 
 log = logging.getLogger("silkvote.intake")
 
+MIN_CUT = 8  # smallest batch cut before the window ends (4 to 12 measured alike)
 Waiter = tuple[PendingVote, "asyncio.Future[Decision]"]
+
+
+class SpareCoreMeter:
+    """Whether cutting batches early would turn blocked time into work, judged from
+    /proc/self/schedstat (time on a core, time runnable but waiting for one).
+
+    Early cuts pay when the process blocks on the ledger while a core sits free for it:
+    it then writes one part while it prepares the next. When its runnable time already
+    waits for a core (as many busy workers as cores), the blocked time is someone
+    else's work, and smaller transactions only cost CPU. Enters at `ENTER_BLOCKED` of
+    the time blocked with under `MAX_WAITING` waiting for a core; leaves when waiting
+    grows or blocking all but stops. Without schedstat (not Linux) it never cuts early.
+    """
+
+    INTERVAL_S = 0.05
+    ENTER_BLOCKED = 0.05
+    LEAVE_BLOCKED = 0.01
+    MAX_WAITING = 0.10
+
+    def __init__(self) -> None:
+        self.cut_early = False
+        self._last = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float] | None:
+        try:
+            with open("/proc/self/schedstat", "rb") as stat:
+                on_core_ns, waiting_ns = stat.read().split()[:2]
+        except (OSError, ValueError):
+            return None
+        return time.monotonic(), int(on_core_ns) / 1e9, int(waiting_ns) / 1e9
+
+    def update(self) -> None:
+        """Re-judge at most every INTERVAL_S (a file read costs a few microseconds)."""
+        if self._last is None or time.monotonic() - self._last[0] < self.INTERVAL_S:
+            return
+        sample = self._sample()
+        if sample is None:
+            return
+        wall = max(sample[0] - self._last[0], 1e-9)
+        waiting = (sample[2] - self._last[2]) / wall
+        blocked = 1.0 - (sample[1] - self._last[1]) / wall - waiting
+        self._last = sample
+        self.cut_early = self.judge(self.cut_early, blocked, waiting)
+
+    @classmethod
+    def judge(cls, cut_early: bool, blocked: float, waiting: float) -> bool:
+        """The new decision, from the shares of wall time blocked and waiting for a core."""
+        if waiting >= cls.MAX_WAITING or blocked < cls.LEAVE_BLOCKED:
+            return False
+        return cut_early or blocked >= cls.ENTER_BLOCKED
 
 
 class GroupCommitter:
     """Batches votes into ledger transactions; one per service process."""
 
     def __init__(self, pool: asyncpg.Pool, redis: Any, *, window_ms: float, max_batch: int,
-                 timeout_s: float = 5.0, max_in_flight: int = 3) -> None:
+                 timeout_s: float = 5.0, max_in_flight: int = 3,
+                 meter: SpareCoreMeter | None = None) -> None:
         self._pool = pool
         self._redis = redis
         self._window_s = window_ms / 1000
@@ -41,6 +102,8 @@ class GroupCommitter:
         self._pending: list[Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
         self._in_flight = 0
+        self._in_flight_votes = 0
+        self._meter = meter or SpareCoreMeter()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -57,11 +120,17 @@ class GroupCommitter:
         """The ledger's decision on `vote`, once it is committed (or ApiError 503)."""
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._pending.append((vote, future))
-        if len(self._pending) >= self._max_batch:
+        if len(self._pending) >= self._cut_size() and self._in_flight < self._max_in_flight:
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._window_s, self._flush)
         return await future
+
+    def _cut_size(self) -> int:
+        """How many votes make a batch worth writing before the window ends."""
+        if not self._meter.cut_early:
+            return self._max_batch
+        return min(self._max_batch, max(MIN_CUT, self._in_flight_votes))
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -72,19 +141,25 @@ class GroupCommitter:
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
         self._in_flight += 1
+        self._in_flight_votes += len(batch)
         task = asyncio.get_running_loop().create_task(self._write(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _write(self, batch: list[Waiter]) -> None:
+        """Commit `batch`, free its slot, then move the live tallies: the next batch
+        need not wait for Redis."""
         try:
-            await self._commit(batch)
+            decided = await self._commit(batch)
         finally:
+            self._meter.update()
             self._in_flight -= 1
+            self._in_flight_votes -= len(batch)
             if self._pending:
                 self._flush()
+        await publish_accepted(self._redis, decided)
 
-    async def _commit(self, batch: list[Waiter]) -> None:
+    async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
         started = time.perf_counter()
         metrics.COMMIT_BATCH_SIZE.observe(len(batch))
         by_contest: dict[str, list[Waiter]] = defaultdict(list)
@@ -103,16 +178,14 @@ class GroupCommitter:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(unavailable())
-            return
+            return []
         metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
         for waiters, decisions in decided:
             for (_, future), decision in zip(waiters, decisions, strict=True):
                 if not future.done():
                     future.set_result(decision)
-        await publish_accepted(self._redis, [
-            (waiter[0], decision) for waiters, decisions in decided
-            for waiter, decision in zip(waiters, decisions, strict=True)
-        ])
+        return [(waiter[0], decision) for waiters, decisions in decided
+                for waiter, decision in zip(waiters, decisions, strict=True)]
 
 
 async def publish_accepted(redis: Any, decided: list[tuple[PendingVote, Decision]]) -> None:
