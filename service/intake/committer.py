@@ -147,17 +147,24 @@ class GroupCommitter:
         task.add_done_callback(self._tasks.discard)
 
     async def _write(self, batch: list[Waiter]) -> None:
-        """Commit `batch`, free its slot, then move the live tallies: the next batch
-        need not wait for Redis."""
+        """Commit `batch` and move the live tallies. While batches are cut early, the
+        slot is freed before the Redis round trip, so the next part need not wait for
+        it; otherwise the slot waits, and the votes gathering meanwhile join one batch."""
+        early = self._meter.cut_early
         try:
-            decided = await self._commit(batch)
+            try:
+                decided = await self._commit(batch)
+            finally:
+                self._in_flight_votes -= len(batch)  # answered: no longer being written
+            if not early:
+                await publish_accepted(self._redis, decided)
         finally:
             self._meter.update()
             self._in_flight -= 1
-            self._in_flight_votes -= len(batch)
             if self._pending:
                 self._flush()
-        await publish_accepted(self._redis, decided)
+        if early:
+            await publish_accepted(self._redis, decided)
 
     async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
         started = time.perf_counter()
