@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -45,26 +46,40 @@ class SpareCoreMeter:
     waits for a core (as many busy workers as cores), the blocked time is someone
     else's work, and smaller transactions only cost CPU. Enters at `ENTER_BLOCKED` of
     the time blocked with under `MAX_WAITING` waiting for a core; leaves when waiting
-    grows or blocking all but stops. Without schedstat (not Linux) it never cuts early.
+    grows or blocking all but stops. Time the container's CPU limit throttled the process
+    counts as waiting. Without schedstat (not Linux) it never cuts early.
     """
 
     INTERVAL_S = 0.05
     ENTER_BLOCKED = 0.05
     LEAVE_BLOCKED = 0.01
     MAX_WAITING = 0.10
+    SCHEDSTAT = Path("/proc/self/schedstat")
+    CGROUP_CPU_STAT = Path("/sys/fs/cgroup/cpu.stat")  # cgroup v2: CPU quota throttling
 
     def __init__(self) -> None:
         self.cut_early = False
         self._last = self._sample()
 
-    @staticmethod
-    def _sample() -> tuple[float, float, float] | None:
+    def _sample(self) -> tuple[float, float, float] | None:
+        """(now, seconds on a core, seconds kept from one): waiting in the run queue, or
+        throttled by the container's CPU limit, which schedstat counts as blocked."""
         try:
-            with open("/proc/self/schedstat", "rb") as stat:
-                on_core_ns, waiting_ns = stat.read().split()[:2]
+            on_core_ns, waiting_ns = self.SCHEDSTAT.read_bytes().split()[:2]
         except (OSError, ValueError):
             return None
-        return time.monotonic(), int(on_core_ns) / 1e9, int(waiting_ns) / 1e9
+        return (time.monotonic(), int(on_core_ns) / 1e9,
+                int(waiting_ns) / 1e9 + self._throttled_s())
+
+    def _throttled_s(self) -> float:
+        try:
+            for line in self.CGROUP_CPU_STAT.read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == "throttled_usec":
+                    return int(value) / 1e6
+        except (OSError, ValueError):
+            pass
+        return 0.0
 
     def update(self) -> None:
         """Re-judge at most every INTERVAL_S (a file read costs a few microseconds)."""

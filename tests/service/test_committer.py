@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -99,3 +100,18 @@ def test_the_meter_reads_this_process_on_linux() -> None:
     meter = SpareCoreMeter()
     assert meter._sample() is not None or not os.path.exists("/proc/self/schedstat")
     meter.update()  # never raises, whatever the platform
+
+
+@pytest.mark.stores_independent
+def test_time_throttled_by_a_cpu_limit_counts_as_waiting_for_a_core(tmp_path: Path) -> None:
+    """A pod at its CPU limit is dequeued, not queued: schedstat alone would call that
+    time blocked and cut early, spending CPU the pod does not have."""
+    schedstat, cpu_stat = tmp_path / "schedstat", tmp_path / "cpu.stat"
+    schedstat.write_text("1000000000 500000000 7\n")
+    cpu_stat.write_text("usage_usec 9\nnr_throttled 3\nthrottled_usec 2500000\n")
+
+    class InContainer(SpareCoreMeter):
+        SCHEDSTAT, CGROUP_CPU_STAT = schedstat, cpu_stat
+
+    sample = InContainer()._sample()
+    assert sample is not None and sample[1:] == (1.0, 3.0)
