@@ -1516,7 +1516,7 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
         lines.append(f"| `{c['contest']}` | {c['acknowledged']:,} | {c['ledger']:,} | "
                      f"{c['live']:,} | {'exact' if c['ok'] else '**MISMATCH**'} |")
     lines += ["", "## Reproduce", "", "```sh",
-              "make bench                 # = .venv/bin/silkvote bench (≈10 minutes)",
+              "make bench                 # = .venv/bin/silkvote bench (5–11 minutes, by host)",
               "silkvote bench --quick     # ≈30 s smoke run, written to var/bench-quick/",
               "DATABASE_URL=postgresql://… REDIS_URL=redis://… silkvote bench  # external stores",
               "```", "",
