@@ -182,6 +182,8 @@ class GroupCommitter:
             await publish_accepted(self._redis, decided)
 
     async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
+        """Write `batch` and answer its requests; each vote with its decision, or
+        nothing when the write failed (the requests then got 503)."""
         started = time.perf_counter()
         metrics.COMMIT_BATCH_SIZE.observe(len(batch))
         by_contest: dict[str, list[Waiter]] = defaultdict(list)
