@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
-
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from service import metrics
 from service.db import create_pool
-from service.intake.committer import MIN_CUT, GroupCommitter, SpareCoreMeter
+from service.intake.committer import MIN_CUT, GroupCommitter
 from service.intake.ledger import Decision, PendingVote, app_dedupe_key
+from service.intake.spare_core import SpareCoreMeter
 from service.redis_store import create_redis
 from tests.conftest import LiveServer, Stores
 from tests.service.helpers import open_window
@@ -72,46 +68,3 @@ async def test_without_a_spare_core_a_burst_stays_one_batch(
     decisions, batches = await _burst(stores, live_server, api, FixedMeter(False))
     assert {d.outcome for d in decisions} == {"accepted"}
     assert batches == 1
-
-
-@pytest.mark.stores_independent
-@pytest.mark.parametrize(("before", "blocked", "waiting", "after"), [
-    (False, 0.08, 0.02, True),    # blocked on the ledger with a core free: cut early
-    (False, 0.10, 0.30, False),   # blocked, but runnable time already waits for a core
-    (False, 0.03, 0.02, False),   # too little blocking to bother
-    (True, 0.03, 0.02, True),     # once cutting, the blocking it left is small: stay
-    (True, 0.005, 0.02, False),   # blocking all but stopped (traffic fell away)
-    (True, 0.08, 0.15, False),    # the cores got busy: bigger batches save CPU
-])
-def test_the_meter_cuts_early_only_while_a_core_is_spare(
-        before: bool, blocked: float, waiting: float, after: bool) -> None:
-    assert SpareCoreMeter.judge(before, blocked, waiting) is after
-
-
-@pytest.mark.stores_independent
-@given(st.booleans(), st.floats(0, 1), st.floats(SpareCoreMeter.MAX_WAITING, 1))
-def test_waiting_for_a_core_always_turns_early_cuts_off(
-        before: bool, blocked: float, waiting: float) -> None:
-    assert SpareCoreMeter.judge(before, blocked, waiting) is False
-
-
-@pytest.mark.stores_independent
-def test_the_meter_reads_this_process_on_linux() -> None:
-    meter = SpareCoreMeter()
-    assert meter._sample() is not None or not os.path.exists("/proc/self/schedstat")
-    meter.update()  # never raises, whatever the platform
-
-
-@pytest.mark.stores_independent
-def test_time_throttled_by_a_cpu_limit_counts_as_waiting_for_a_core(tmp_path: Path) -> None:
-    """A pod at its CPU limit is dequeued, not queued: schedstat alone would call that
-    time blocked and cut early, spending CPU the pod does not have."""
-    schedstat, cpu_stat = tmp_path / "schedstat", tmp_path / "cpu.stat"
-    schedstat.write_text("1000000000 500000000 7\n")
-    cpu_stat.write_text("usage_usec 9\nnr_throttled 3\nthrottled_usec 2500000\n")
-
-    class InContainer(SpareCoreMeter):
-        SCHEDSTAT, CGROUP_CPU_STAT = schedstat, cpu_stat
-
-    sample = InContainer()._sample()
-    assert sample is not None and sample[1:] == (1.0, 3.0)
