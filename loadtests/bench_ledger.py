@@ -27,8 +27,8 @@ from pathlib import Path
 import asyncpg
 
 from service.bench import open_stores
-from service.config import REPO_ROOT
 from service.contests.repository import create_ledger_partition
+from service.core.config import REPO_ROOT
 from service.intake.ledger import PendingVote, record_votes
 
 SIZES = (1, 44, 1000, 10_000)

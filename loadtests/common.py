@@ -24,7 +24,7 @@ from typing import Any
 import gevent.lock
 import httpx
 
-from service.demo import DEMO_LINEUP, DEMO_VOTING_COUNTRIES
+from service.contests.demo import DEMO_LINEUP, DEMO_VOTING_COUNTRIES
 
 ENTRIES = [country for country, _, _ in DEMO_LINEUP]
 VOTING_COUNTRIES = list(DEMO_VOTING_COUNTRIES)

@@ -19,21 +19,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
-from service.config import Settings, load_settings
 from service.contests.api import ContestController
-from service.db import create_pool
-from service.errors import EXCEPTION_HANDLERS
+from service.core.config import Settings, load_settings
+from service.core.errors import EXCEPTION_HANDLERS
+from service.core.logs import configure_logging, request_observer
 from service.intake.api import VoteController, committer_factory
 from service.intake.reconcile import Reconciler
 from service.jury.api import JuryController, open_session
 from service.live.ws import hub_factory, leaderboard_socket
-from service.logs import configure_logging, request_observer
-from service.ops import healthz, metrics
-from service.ratelimit import RateLimiter
-from service.redis_store import create_redis
+from service.ops.health import healthz, metrics
 from service.results.api import ResultsController
 from service.runtime import ContestCache, Runtime, provide_runtime
-from service.tokens import TokenSigner
+from service.security.ratelimit import RateLimiter
+from service.security.tokens import TokenSigner
+from service.stores.postgres import create_pool
+from service.stores.redis import create_redis
 from service.web.pages import page_handlers
 
 log = logging.getLogger("silkvote.app")

@@ -43,7 +43,7 @@ from typing import Any, cast
 import msgspec
 
 from service.bench_history import HISTORY_FILE, RunRecord, history_section, record_run
-from service.config import REPO_ROOT
+from service.core.config import REPO_ROOT
 
 SCORING_HEADING = "## Scoring engine"
 CAP = 20  # votes per voter in the bench contests (the default cap)
@@ -322,7 +322,7 @@ class VoterSource:
     RING = 600
 
     def __init__(self, spec: LoadSpec) -> None:
-        from service.tokens import TokenSigner
+        from service.security.tokens import TokenSigner
 
         self._spec = spec
         self._signer = TokenSigner(spec.signing_secret)
@@ -333,7 +333,7 @@ class VoterSource:
 
     def _voter(self) -> list[Any]:
         """[token, country, votes cast so far, voter number] of a new voter."""
-        from service.tokens import VoterClaims
+        from service.security.tokens import VoterClaims
 
         spec = self._spec
         self._n += 1
@@ -684,7 +684,7 @@ def run_load(spec: LoadSpec) -> Tally:
 
 def _warm_process() -> int:
     _fast_loop()
-    import service.tokens  # noqa: F401  (import once, before any timed phase)
+    import service.security.tokens  # noqa: F401  (import once, before any timed phase)
 
     return os.getpid()
 
@@ -752,7 +752,7 @@ class Admin:
     def new_contest(self, label: str) -> str:
         import msgspec
 
-        from service.demo import demo_definition
+        from service.contests.demo import demo_definition
 
         body: dict[str, Any] = msgspec.to_builtins(demo_definition())
         body.pop("id", None)
@@ -789,7 +789,7 @@ def _pid_file(folder: Path, name: str) -> int | None:
 def open_stores(folder: Path, migrations: Path = REPO_ROOT / "migrations") -> Stores:
     """External stores (fresh database) when both URLs are set, else embedded ones;
     the database gets the `migrations`."""
-    from service.migrate import apply_url
+    from service.stores.migrations import apply_url
 
     external_db, external_redis = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
     if external_db and external_redis:
@@ -812,7 +812,7 @@ def open_stores(folder: Path, migrations: Path = REPO_ROOT / "migrations") -> St
         stores.cleanup.append(lambda: asyncio.run(
             admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
     else:
-        from service.embedded import start_postgres, start_valkey
+        from service.stores.embedded import start_postgres, start_valkey
 
         pg_url, pg = start_postgres(folder / "postgres")
         stores = Stores(pg_url, "", True, folder)
@@ -1019,7 +1019,7 @@ class Bench:
 
     def _specs(self, kind: str, server: Server, duration: float, connections: int,
                **extra: Any) -> list[LoadSpec]:
-        from service.demo import DEMO_LINEUP, DEMO_VOTING_COUNTRIES
+        from service.contests.demo import DEMO_LINEUP, DEMO_VOTING_COUNTRIES
 
         procs = self.plan.generator_procs
         start_at = time.time() + 1.5

@@ -20,8 +20,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from service.config import ConfigError, Settings, load_settings
-from service.embedded import EmbeddedStores, ensure_stores
+from service.core.config import ConfigError, Settings, load_settings
+from service.stores.embedded import EmbeddedStores, ensure_stores
 
 console = Console(stderr=True)
 T = TypeVar("T")
@@ -63,7 +63,7 @@ def run_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]
     """Run one coroutine on a fresh connection to the ledger."""
 
     async def main() -> T:
-        from service.db import connect
+        from service.stores.postgres import connect
 
         assert settings.database_url
         conn = await connect(settings.database_url)
@@ -76,7 +76,7 @@ def run_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[T]
 
 
 def _migrate(settings: Settings) -> None:
-    from service.migrate import apply
+    from service.stores.migrations import apply
 
     applied = run_db(settings, lambda conn: apply(conn, settings.migrations_dir))
     for migration in applied:
@@ -86,7 +86,7 @@ def _migrate(settings: Settings) -> None:
 
 
 def _seed_demo(settings: Settings) -> str:
-    from service.demo import seed_demo
+    from service.contests.demo import seed_demo
 
     contest_id, created = run_db(settings, seed_demo)
     console.print(f"demo contest [bold]{contest_id}[/bold] {'created' if created else 'present'}")
@@ -160,7 +160,7 @@ def migrate(show_status: bool) -> None:
         if not show_status:
             _migrate(settings)
             return
-        from service.migrate import status
+        from service.stores.migrations import status
 
         rows = run_db(settings, lambda conn: status(conn, settings.migrations_dir))
         table = Table("migration", "applied at", "note")
@@ -210,8 +210,8 @@ def recount(contest: str | None) -> None:
     """Rebuild live tallies (Redis) and cap counters from the ledger (PostgreSQL)."""
     from rich.progress import Progress
 
-    from service.maintenance import contest_ids
-    from service.maintenance import recount as recount_contest
+    from service.ops.maintenance import contest_ids
+    from service.ops.maintenance import recount as recount_contest
 
     async def work(rt: Any) -> None:
         ids = await contest_ids(rt, contest)
@@ -237,7 +237,7 @@ def recount(contest: str | None) -> None:
 def verify(contest: str | None, audit: bool) -> None:
     """Compare live tallies with the ledger; print every difference (exit 1 if any)."""
     from service.intake.reconcile import compare
-    from service.maintenance import audit_problems, contest_ids
+    from service.ops.maintenance import audit_problems, contest_ids
 
     async def work(rt: Any) -> int:
         failures = 0
@@ -276,7 +276,7 @@ def export(contest: str, out_dir: str) -> None:
     """Write ballots and the audit trail to CSV for the independent scrutineer."""
     from pathlib import Path
 
-    from service.maintenance import export_ballots
+    from service.ops.maintenance import export_ballots
 
     with stores_for(_settings()) as settings:
         paths = run_with_runtime(settings, lambda rt: export_ballots(rt, contest, Path(out_dir)))
@@ -304,7 +304,7 @@ def bench(quick: bool, duration: float | None, concurrency: int, ws_clients: int
     from pathlib import Path
 
     from service.bench import Plan, run_bench
-    from service.config import REPO_ROOT
+    from service.core.config import REPO_ROOT
 
     plan = Plan.quick_plan() if quick else Plan()
     changes: dict[str, Any] = {"concurrency": concurrency}

@@ -11,7 +11,7 @@ import sys
 
 import asyncpg
 
-from service.redis_store import create_redis
+from service.stores.redis import create_redis
 
 
 async def stores_answer(database_url: str, redis_url: str, timeout_s: float = 3.0) -> bool:

@@ -15,13 +15,13 @@ import asyncpg
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 
-from service.auth import require_admin
-from service.config import Settings
 from service.contests.models import Contest
 from service.contests.repository import fetch_contest
-from service.errors import not_found
-from service.ratelimit import RateLimiter
-from service.tokens import TokenSigner
+from service.core.config import Settings
+from service.core.errors import not_found
+from service.security.auth import require_admin
+from service.security.ratelimit import RateLimiter
+from service.security.tokens import TokenSigner
 
 
 class ContestCache:

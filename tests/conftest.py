@@ -23,10 +23,10 @@ import asyncpg
 import httpx
 import pytest
 
-from service.db import connect
-from service.demo import demo_definition
-from service.embedded import start_postgres, start_valkey
-from service.migrate import apply_url
+from service.contests.demo import demo_definition
+from service.stores.embedded import start_postgres, start_valkey
+from service.stores.migrations import apply_url
+from service.stores.postgres import connect
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-" + secrets.token_hex(8)

@@ -10,8 +10,8 @@ from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from scoring import SheetError, validate_rules
-from service.auth import hash_secret, new_secret, require_admin, voter_hash
 from service.contests import repository
+from service.contests.events import publish_contest_event
 from service.contests.models import (
     AggregatorKeyIn,
     AggregatorKeyOut,
@@ -24,10 +24,10 @@ from service.contests.models import (
     WindowIn,
     WindowOut,
 )
-from service.errors import ApiError
-from service.events import publish_contest_event
+from service.core.errors import ApiError
 from service.runtime import Runtime
-from service.tokens import VoterClaims
+from service.security.auth import hash_secret, new_secret, require_admin, voter_hash
+from service.security.tokens import VoterClaims
 
 
 def check_definition(definition: ContestIn) -> None:

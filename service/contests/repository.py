@@ -14,9 +14,9 @@ from typing import Any
 import msgspec
 
 from scoring import Rules
-from service.audit import record_event
+from service.audit.chain import record_event
 from service.contests.models import Contest, ContestIn, EntryIn
-from service.db import Conn
+from service.stores.postgres import Conn
 
 
 def new_contest_id(name: str) -> str:

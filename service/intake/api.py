@@ -9,11 +9,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service import metrics
-from service.auth import contest_claims, hash_secret, require_bearer, voter_hasher
 from service.contests.api import check_voting_country, issue_voter_token
 from service.contests.models import Contest, VoterTokenOut
-from service.errors import ApiError, forbidden, unauthorized, unavailable
+from service.core import metrics
+from service.core.errors import ApiError, forbidden, unauthorized, unavailable
 from service.intake.committer import GroupCommitter, publish_accepted
 from service.intake.ledger import (
     APP_SOURCE,
@@ -35,7 +34,8 @@ from service.intake.models import (
     VoterStatus,
 )
 from service.runtime import Runtime
-from service.tokens import VoterClaims
+from service.security.auth import contest_claims, hash_secret, require_bearer, voter_hasher
+from service.security.tokens import VoterClaims
 
 COMMITTER = "intake.committer"
 _REFUSALS: dict[str, tuple[int, str]] = {

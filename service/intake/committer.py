@@ -25,8 +25,8 @@ from typing import Any
 
 import asyncpg
 
-from service import metrics
-from service.errors import unavailable
+from service.core import metrics
+from service.core.errors import unavailable
 from service.intake.ledger import Decision, PendingVote, record_votes
 from service.intake.spare_core import SpareCoreMeter
 from service.intake.tallies import add_to_tallies

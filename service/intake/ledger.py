@@ -12,7 +12,7 @@ from typing import Literal, NamedTuple
 
 import asyncpg
 
-from service.db import Conn
+from service.stores.postgres import Conn
 
 Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found"]
 APP_SOURCE = "app"

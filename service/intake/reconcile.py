@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from service import metrics
 from service.contests.models import Contest
+from service.core import metrics
 from service.intake.ledger import ledger_counts
 from service.intake.tallies import Counts, add_to_tallies, differences, read_tallies
 from service.runtime import Runtime

@@ -12,8 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from service import keys
-from service.redis_store import is_cluster
+from service.stores import redis_keys as keys
+from service.stores.redis import is_cluster
 
 Counts = dict[str, dict[str, int]]  # voting country -> entry -> votes
 

@@ -9,12 +9,11 @@ from typing import Any
 from litestar import Controller, Request, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from service.auth import contest_claims, hash_secret, require_admin
 from service.contests.api import check_voting_country, new_juror_code
+from service.contests.events import publish_contest_event
 from service.contests.models import JurorIn, JurorOut
 from service.contests.repository import insert_juror
-from service.errors import ApiError, not_found, unauthorized
-from service.events import publish_contest_event
+from service.core.errors import ApiError, not_found, unauthorized
 from service.jury import repository
 from service.jury.models import (
     BallotIn,
@@ -28,7 +27,8 @@ from service.jury.models import (
 from service.jury.rules import ballot_hash, check_ranking
 from service.results.sheet import REST_OF_WORLD
 from service.runtime import Runtime
-from service.tokens import JurorClaims
+from service.security.auth import contest_claims, hash_secret, require_admin
+from service.security.tokens import JurorClaims
 
 JUROR_SESSION_S = 3 * 24 * 3600  # a dress rehearsal and a final, with margin
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from service.audit import record_event
-from service.db import Conn
-from service.errors import ApiError
+from service.audit.chain import record_event
+from service.core.errors import ApiError
+from service.stores.postgres import Conn
 
 
 async def juror_by_code(conn: Conn, code_hash: bytes) -> Any:

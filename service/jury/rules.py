@@ -8,7 +8,7 @@ from collections import Counter
 import msgspec
 
 from service.contests.models import Contest
-from service.errors import ApiError
+from service.core.errors import ApiError
 
 
 def check_ranking(contest: Contest, juror_country: str, ranking: list[str]) -> None:

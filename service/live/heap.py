@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 
-from service import metrics
+from service.core import metrics
 
 LARGE_AUDIENCE = 1000  # connected clients from which survivors of every full collection freeze
 MIN_CHURN = 1000  # clients that may leave before frozen garbage is reclaimed

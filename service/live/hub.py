@@ -20,14 +20,15 @@ from typing import Any
 import msgspec
 from litestar.types import WebSocketSendEvent
 
-from service import keys, metrics
-from service.events import ContestEvent
+from service.contests.events import ContestEvent
+from service.core import metrics
 from service.live.eager import start_eagerly
 from service.live.heap import HeapPolicy
 from service.live.wire import WriteFrame, text_frame
-from service.redis_store import create_pubsub_redis
 from service.results.compute import results_views
 from service.runtime import Runtime
+from service.stores import redis_keys as keys
+from service.stores.redis import create_pubsub_redis
 
 log = logging.getLogger("silkvote.live")
 QUEUE_LIMIT = 16  # updates a client may fall behind before it is dropped

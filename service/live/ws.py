@@ -9,11 +9,11 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from service.auth import bearer_token, secrets_equal
-from service.errors import ApiError
+from service.core.errors import ApiError
 from service.live.hub import LeaderboardHub, Subscriber
 from service.live.wire import frame_writer
 from service.runtime import Runtime
+from service.security.auth import bearer_token, secrets_equal
 
 HUB = "live.hub"
 CLOSE_TOO_SLOW = 4008

@@ -10,14 +10,14 @@ from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK
 
 from scoring import RevealStep
-from service.auth import bearer_token, require_admin, secrets_equal
-from service.errors import ApiError, unauthorized
-from service.events import publish_contest_event
+from service.contests.events import publish_contest_event
+from service.core.errors import ApiError, unauthorized
 from service.intake.reconcile import Comparison, compare
 from service.intake.tallies import read_tallies
 from service.results.compute import Source, freeze_official, frozen_result, results_views
 from service.results.views import ResultsView
 from service.runtime import Runtime
+from service.security.auth import bearer_token, require_admin, secrets_equal
 
 
 class RevealState(msgspec.Struct):

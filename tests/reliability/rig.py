@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 
-from service.auth import voter_hash
-from service.db import connect
-from service.embedded import start_postgres, start_valkey
 from service.intake.ledger import app_dedupe_key
-from service.migrate import apply_url
-from service.tokens import TokenSigner, VoterClaims
+from service.security.auth import voter_hash
+from service.security.tokens import TokenSigner, VoterClaims
+from service.stores.embedded import start_postgres, start_valkey
+from service.stores.migrations import apply_url
+from service.stores.postgres import connect
 from tests.conftest import REPO, LiveServer, Stores, start_server
 
 VOTER_KEY = "test-voter-key"  # the VOTER_HASH_KEY of test servers

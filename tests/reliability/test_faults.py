@@ -96,7 +96,7 @@ async def test_redis_flushed_then_restarted_empty_mid_load(rig: Rig) -> None:
     first, second = rig.serve(), rig.serve()
 
     async def flush_and_restart() -> None:
-        from service.redis_store import create_redis
+        from service.stores.redis import create_redis
 
         redis = create_redis(rig.stores.redis_url)
         await redis.flushall()

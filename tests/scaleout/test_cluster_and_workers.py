@@ -12,8 +12,8 @@ import httpx
 import pytest
 import websockets
 
-from service import keys
-from service.redis_store import create_redis
+from service.stores import redis_keys as keys
+from service.stores.redis import create_redis
 from tests.conftest import LiveServer, Stores, start_server
 from tests.scaleout.cluster import Cluster, start_cluster
 from tests.service.helpers import aggregator_headers, open_window, voter_headers

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 
-from service import metrics
-from service.db import create_pool
+from service.core import metrics
 from service.intake.committer import MIN_CUT, GroupCommitter
 from service.intake.ledger import Decision, PendingVote, app_dedupe_key
 from service.intake.spare_core import SpareCoreMeter
-from service.redis_store import create_redis
+from service.stores.postgres import create_pool
+from service.stores.redis import create_redis
 from tests.conftest import LiveServer, Stores
 from tests.service.helpers import open_window
 

@@ -158,7 +158,7 @@ async def test_after_a_burst_the_live_tally_equals_the_ledger(
 
 async def test_a_flushed_redis_neither_lifts_caps_nor_loses_the_count(
         live_server: LiveServer, api: httpx.AsyncClient, ledger: asyncpg.Connection) -> None:
-    from service.redis_store import create_redis
+    from service.stores.redis import create_redis
 
     cid = live_server.new_contest(vote_cap=3)
     await open_window(api, live_server, cid)

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from service.demo import DEMO_LINEUP
+from service.contests.demo import DEMO_LINEUP
 from tests.conftest import LiveServer
 
 COUNTRIES = [c for c, _, _ in DEMO_LINEUP]

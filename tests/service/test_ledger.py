@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 
-from service.db import connect
 from service.intake.ledger import PendingVote, app_dedupe_key, record_votes
+from service.stores.postgres import connect
 from tests.conftest import LiveServer, Stores
 from tests.service.helpers import open_window
 

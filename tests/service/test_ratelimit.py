@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from service.errors import ApiError
-from service.ratelimit import SHARE_FROM, SYNC_DELAY_S, RateLimiter, rate_key
-from service.redis_store import create_redis
+from service.core.errors import ApiError
+from service.security.ratelimit import SHARE_FROM, SYNC_DELAY_S, RateLimiter, rate_key
+from service.stores.redis import create_redis
 from tests.conftest import Stores
 
 HOUR = 3600  # a long window, so that no test straddles two windows

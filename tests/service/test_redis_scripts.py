@@ -6,10 +6,10 @@ import asyncio
 import uuid
 from collections import Counter
 
-from service import keys
 from service.intake.tallies import add_to_tallies, read_tallies
-from service.ratelimit import RateLimiter, rate_key
-from service.redis_store import create_redis
+from service.security.ratelimit import RateLimiter, rate_key
+from service.stores import redis_keys as keys
+from service.stores.redis import create_redis
 from tests.conftest import Stores
 
 

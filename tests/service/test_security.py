@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from service.tokens import JurorClaims, TokenSigner, VoterClaims
+from service.security.tokens import JurorClaims, TokenSigner, VoterClaims
 from tests.conftest import LiveServer, Stores, start_server
 from tests.service.helpers import aggregator_headers, open_window, voter_headers
 from tests.service.test_jury import juror_session, new_juror, ranking_for

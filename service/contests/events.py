@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from service.keys import CONTEST_EVENTS_CHANNEL
+from service.stores.redis_keys import CONTEST_EVENTS_CHANNEL
 
 if TYPE_CHECKING:
     from service.runtime import Runtime

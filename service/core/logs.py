@@ -14,7 +14,7 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.metrics import REQUESTS
+from service.core.metrics import REQUESTS
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
 

@@ -7,7 +7,7 @@ import asyncio
 import msgspec
 from litestar import MediaType, Response, get
 
-from service.metrics import render
+from service.core.metrics import render
 from service.runtime import Runtime
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.contests.models import ContestIn, EntryIn
 from service.contests.repository import fetch_contest, insert_contest
-from service.db import Conn
+from service.stores.postgres import Conn
 
 DEMO_CONTEST_ID = "silk-way-star"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from service.db import Conn
+from service.stores.postgres import Conn
 
 
 def event_hash(prev_hash: str | None, contest_id: str | None, actor: str, kind: str,

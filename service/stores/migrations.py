@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from service.db import Conn
+from service.stores.postgres import Conn
 
 log = logging.getLogger("silkvote.migrate")
 

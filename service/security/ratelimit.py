@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.errors import ApiError
-from service.redis_store import is_cluster
+from service.core.errors import ApiError
+from service.stores.redis import is_cluster
 
 log = logging.getLogger("silkvote.ratelimit")
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import msgspec
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(ValueError):

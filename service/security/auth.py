@@ -16,8 +16,8 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
-from service.errors import forbidden, unauthorized
-from service.tokens import Claims, TokenSigner
+from service.core.errors import forbidden, unauthorized
+from service.security.tokens import Claims, TokenSigner
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

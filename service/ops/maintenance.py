@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from service.audit import verify_chain
+from service.audit.chain import verify_chain
 from service.contests.models import Contest
-from service.db import Conn
 from service.intake.reconcile import Comparison, compare, repair
 from service.runtime import Runtime
+from service.stores.postgres import Conn
 
 Progress = Callable[[str], None]
 

@@ -1,0 +1,1 @@
+"""The tamper-evident record of every change to a contest (hash-chained events)."""

@@ -1,0 +1,1 @@
+"""What operators run: health and metrics endpoints, recount, verify and export."""

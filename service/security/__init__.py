@@ -1,0 +1,1 @@
+"""Who may do what: signed tokens, hashed credentials, route guards and rate limits."""
