@@ -284,41 +284,6 @@ def export(contest: str, out_dir: str) -> None:
         Console().print(f"wrote {path}")
 
 
-@main.command()
-@click.option("--quick", is_flag=True,
-              help="≈30 s smoke run with short phases; writes to var/bench-quick/ by default.")
-@click.option("--duration", type=float, default=None, metavar="SECONDS",
-              help="Length of each throughput phase (default 20, or 2.5 with --quick).")
-@click.option("--concurrency", type=int, default=64, show_default=True,
-              help="Connections for the /healthz and single-vote phases.")
-@click.option("--ws-clients", type=int, default=None,
-              help="Websocket subscribers (default 10,000, or 300 with --quick).")
-@click.option("--two-workers/--one-worker", default=None,
-              help="Also measure /healthz and votes with 2 worker processes (full run: on).")
-@click.option("--out", "out_dir", type=click.Path(), default=None,
-              help="Folder for benchmarks.md and img/ (default: docs/).")
-def bench(quick: bool, duration: float | None, concurrency: int, ws_clients: int | None,
-          two_workers: bool | None, out_dir: str | None) -> None:
-    """Measure intake and live-hub speed against real stores; write docs/benchmarks.md."""
-    import dataclasses
-    from pathlib import Path
-
-    from service.bench import Plan, run_bench
-    from service.core.config import REPO_ROOT
-
-    plan = Plan.quick_plan() if quick else Plan()
-    changes: dict[str, Any] = {"concurrency": concurrency}
-    if duration is not None:
-        changes["phase_s"] = duration
-    if ws_clients is not None:
-        changes["ws_clients"] = ws_clients
-    if two_workers is not None:
-        changes["two_workers"] = two_workers
-    plan = dataclasses.replace(plan, **changes)
-    default_out = REPO_ROOT / ("var/bench-quick" if quick else "docs")
-    sys.exit(run_bench(plan, Path(out_dir) if out_dir else default_out))
-
-
 def page_urls(base: str, contest_id: str) -> list[tuple[str, str]]:
     """Every page and API a person may want after start-up."""
     return [
