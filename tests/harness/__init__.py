@@ -1,0 +1,1 @@
+"""A real SilkVote on real stores for tests and benchmarks; nothing mocked."""
