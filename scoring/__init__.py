@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import msgspec
 
-from scoring.engine import jury_set, score, validate_sheet
+from scoring.bodies import jury_set
+from scoring.decode import decode_sheet
+from scoring.engine import score
 from scoring.errors import SheetError
 from scoring.models import (
     DEFAULT_POINTS,
@@ -27,7 +29,8 @@ from scoring.models import (
     Weights,
 )
 from scoring.numbers import parse_points
-from scoring.validate import decode_sheet, validate_rules
+from scoring.rules import validate_rules
+from scoring.validate import validate_sheet
 
 
 def result_to_json(result: Result) -> bytes:

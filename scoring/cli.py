@@ -16,10 +16,11 @@ from pathlib import Path
 
 import msgspec
 
-from scoring.engine import score, validate_sheet
+from scoring.decode import decode_sheet
+from scoring.engine import score
 from scoring.errors import SheetError
 from scoring.models import Sheet
-from scoring.validate import decode_sheet
+from scoring.validate import validate_sheet
 
 
 class _UsageError(Exception):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from typing import cast
 
 from scoring.errors import SheetError
 from scoring.models import PointsValue
+
+#: Points while scoring: plain ints while every weight is whole (ints add fastest), else
+#: fractions, so no rounding ever happens before the result is written.
+Num = int | Fraction
+
+
+def exact(value: Fraction) -> Num:
+    """A fraction that is whole becomes an int, keeping integer contests on ints."""
+    return value.numerator if value.denominator == 1 else value
 
 
 def parse_weight(value: int | str, field: str) -> Fraction:
@@ -35,6 +46,20 @@ def format_points(value: int | Fraction, as_int: bool) -> PointsValue:
             raise ValueError(f"non-integral points {value} in an integer result")
         return value.numerator
     return str(value)
+
+
+def points_writer(as_int: bool) -> Callable[[Num], PointsValue]:
+    """How a result writes its points: ints as they are, else exact fraction strings."""
+    return _already_int if as_int else _fraction_string
+
+
+def _already_int(value: Num) -> PointsValue:
+    # an integer result has only whole weights, so every value is an int (see exact)
+    return cast(int, value)
+
+
+def _fraction_string(value: Num) -> PointsValue:
+    return format_points(value, False)
 
 
 def parse_points(value: PointsValue) -> Fraction:
