@@ -1,4 +1,4 @@
-"""Proof on real published results: Eurovision 2016-2019 (../shared/data/eurovision)."""
+"""Proof on real published results: Eurovision 2016-2019 (tests/data/eurovision)."""
 
 from __future__ import annotations
 
