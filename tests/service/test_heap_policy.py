@@ -36,12 +36,19 @@ def test_survivors_of_each_full_collection_are_frozen_under_a_large_audience(
 
 
 def test_a_small_audience_freezes_only_once(policy: HeapPolicy) -> None:
-    policy.start()
+    policy.start()  # the once: what start-up built
     frozen_at_start = gc.get_freeze_count()
-    keep = [[i] for i in range(1000)]
-    gc.collect()
-    policy.on_tick(connected=LARGE_AUDIENCE - 1)
-    assert gc.get_freeze_count() == frozen_at_start and len(keep) == 1000
+    assert policy.frozen and frozen_at_start > 0
+    keep = [[i] for i in range(1000)]  # newer long-lived objects, as a small audience's
+    for collection in range(3):  # full collection after full collection, each seen by a tick
+        gc.collect()
+        policy.on_tick(connected=LARGE_AUDIENCE - 1)
+        assert policy.frozen, "what start-up froze stays frozen"
+        assert gc.get_freeze_count() == frozen_at_start, (
+            f"full collection {collection + 1} froze its survivors under a small audience")
+    still_scanned = {id(o) for o in gc.get_objects()}  # the frozen are in none of these
+    assert all(id(o) in still_scanned for o in [keep, *keep]), (
+        "the newer objects must stay with the collector, not be frozen")
 
 
 def test_nothing_is_frozen_before_start_or_a_full_collection(policy: HeapPolicy) -> None:
