@@ -112,11 +112,22 @@ def test_admin_endpoints_refuse_a_missing_or_wrong_token_with_401(
 def test_contest_rules_are_validated_by_the_scoring_library(live_server: LiveServer) -> None:
     from tests.conftest import contest_body
 
-    body = contest_body(rules={"points": [12, 10], "jury_method": "coin_toss"})
-    r = httpx.post(f"{live_server.base_url}/api/v1/contests", json=body,
-                   headers=live_server.admin)
-    assert r.status_code in (400, 422)
+    def create(rules: dict[str, object]) -> httpx.Response:
+        return httpx.post(f"{live_server.base_url}/api/v1/contests",
+                          json=contest_body(rules=rules), headers=live_server.admin)
+
+    # The body is decoded into the library's own Rules model: a method it does not know
+    # is refused with the body, like any value outside its type (400 invalid_body).
+    r = create({"points": [12, 10], "jury_method": "coin_toss"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_body"
     assert "jury_method" in r.json()["error"]["message"]
+    # Well-typed rules that the library's validate_rules refuses are 422 invalid_rules,
+    # naming the field (service/contests: check_definition).
+    r = create({"points": [10, 12]})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_rules"
+    assert "rules.points[1]" in r.json()["error"]["message"]
 
 
 def test_an_oversized_body_is_400_body_too_large(live_server: LiveServer) -> None:
@@ -146,6 +157,7 @@ def test_an_idle_keep_alive_connection_outlives_uvicorns_5_s_default(
     try:
         assert _get_status(conn, "/healthz") == 200
         first_socket = conn.sock
+        # idle past uvicorn's default on purpose: the idle time is what the test is about
         time.sleep(UVICORN_DEFAULT_KEEPALIVE_S + 1)
         assert _get_status(conn, "/healthz") == 200  # closed: RemoteDisconnected
         assert conn.sock is first_socket  # one connection served both requests
