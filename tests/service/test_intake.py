@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import asyncpg
 import httpx
 
 from tests.conftest import LiveServer
+from tests.harness.waiting import eventually
 from tests.service.helpers import aggregator_headers, open_window, voter_headers
 
 
@@ -150,10 +152,14 @@ async def test_after_a_burst_the_live_tally_equals_the_ledger(
         api.post(f"/api/v1/contests/{cid}/votes",
                  json={"entry": entries[(i + j) % 5], "key": uuid.uuid4().hex}, headers=v)
         for i, v in enumerate(voters) for j in range(10)])
-    await asyncio.sleep(0.3)
-    r = await api.post(f"/api/v1/contests/{cid}/verify", headers=live_server.admin)
-    assert r.json()["ok"] is True, r.json()
-    assert r.json()["ledger_total"] == r.json()["live_total"] == 400
+
+    async def verdict() -> dict[str, Any]:
+        r = await api.post(f"/api/v1/contests/{cid}/verify", headers=live_server.admin)
+        return dict(r.json())
+
+    found = await eventually(verdict, 10, "the live tally to equal the ledger after the burst",
+                             ok=lambda v: v.get("ok") is True)
+    assert found["ledger_total"] == found["live_total"] == 400
 
 
 async def test_a_flushed_redis_neither_lifts_caps_nor_loses_the_count(
@@ -175,13 +181,15 @@ async def test_a_flushed_redis_neither_lifts_caps_nor_loses_the_count(
                        headers=voter)
     assert r.status_code == 429
     assert await ledger_rows(ledger, cid) == 3
-    for _ in range(40):  # the reconciler (1 s interval in tests) rebuilds the tally
-        await asyncio.sleep(0.25)
+
+    async def live_votes() -> dict[str, Any]:
         reply = (await api.get(f"/api/v1/contests/{cid}/results")).json()
         assert "votes" in reply, reply
-        live = reply["votes"]
-        if live == {"KZ": {"UZ": 3}}:
-            break
+        return dict(reply["votes"])
+
+    # the reconciler (1 s interval in tests) rebuilds the tally from the ledger
+    live = await eventually(live_votes, 10, "the reconciler to rebuild the flushed tally",
+                            ok=lambda votes: votes == {"KZ": {"UZ": 3}}, interval_s=0.25)
     assert live == {"KZ": {"UZ": 3}}
 
 
