@@ -11,6 +11,7 @@ from service.security.ratelimit import RateLimiter, rate_key
 from service.stores import redis_keys as keys
 from service.stores.redis import create_redis
 from tests.conftest import Stores
+from tests.harness.waiting import eventually
 
 
 async def test_tallies_move_by_each_cell_and_the_change_is_announced(stores: Stores) -> None:
@@ -57,12 +58,22 @@ async def test_shared_rate_counters_add_every_process_hits_and_expire(stores: St
         for limiter in (first, second):
             for _ in range(3):
                 limiter.hit(rate_key("voter", identity, 60), 60)
-        await asyncio.sleep(0.1)  # both processes have shared their hits
         key = rate_key("voter", identity, 60)
-        assert int(await redis.get(key)) == 6
+
+        async def shared() -> int:
+            return int(await redis.get(key) or 0)
+
+        await eventually(shared, 5, "both processes to share their hits",
+                         ok=lambda total: total >= 6)
+        assert await shared() == 6
         assert 0 < await redis.ttl(key) <= 61
         first.hit(key, 60)  # its next share brings back the total
-        await asyncio.sleep(0.1)
+
+        async def first_has_the_answer() -> tuple[int, int]:  # the total, shares in flight
+            return await shared(), len(first._tasks)
+
+        await eventually(first_has_the_answer, 5, "the first process's share to come back",
+                         ok=lambda seen: seen == (7, 0))
         assert first.hit(key, 60) == 8, "a process learns the other's hits"
     finally:
         await redis.aclose()
