@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
 from service.live.wire import DirectFrameProtocol, frame_writer, text_frame
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
@@ -50,8 +51,8 @@ async def test_the_server_offers_the_writer_and_it_writes_only_once_the_socket_i
                                            ws=DirectFrameProtocol, log_level="warning"))
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server.started or serving.done(), 10, "uvicorn to start")
+        assert server.started, serving  # not ended early (e.g. the port was taken)
         async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
             assert await asyncio.wait_for(client.recv(), 5) == "hello"
             assert await asyncio.wait_for(client.recv(), 5) == "through send"
