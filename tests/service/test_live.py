@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import websockets
 
 from tests.conftest import LiveServer
+from tests.harness.waiting import eventually
 from tests.service.helpers import open_window, voter_headers
 
 
@@ -68,19 +70,34 @@ async def test_1000_clients_receive_the_same_seq_sequence_without_gaps(
         del batch
     firsts = [await next_message(s) for s in sockets]
     base = max(m["seq"] for m in firsts)
-    for entry in ("UZ", "CN", "MN"):
-        await vote(api, cid, voter, entry)
-        await asyncio.sleep(0.4)
 
-    async def seqs_until_three_votes(socket: Any, first: dict[str, Any]) -> list[int]:
-        seen, message = [first["seq"]], first
-        while sum(message["results"]["votes"].get("KZ", {}).values()) < 3:
+    def kz_votes(message: dict[str, Any]) -> int:
+        return sum(message["results"]["votes"].get("KZ", {}).values())
+
+    watched = [firsts[0]]  # what the first client received while the votes went in
+
+    async def first_client_latest() -> int:
+        with contextlib.suppress(TimeoutError):
+            watched.append(await next_message(sockets[0], timeout=0.1))
+        return kz_votes(watched[-1])
+
+    for n, entry in enumerate(("UZ", "CN", "MN"), start=1):
+        await vote(api, cid, voter, entry)
+        # each vote in its own update, so the sequences have steps to check for gaps: the
+        # next vote waits until the update with this one has gone out (to the first client)
+        await eventually(first_client_latest, 15, f"the first client to receive vote {n}",
+                         ok=lambda seen, n=n: seen >= n)
+
+    async def seqs_until_three_votes(socket: Any, received: list[dict[str, Any]]) -> list[int]:
+        seen, message = [m["seq"] for m in received], received[-1]
+        while kz_votes(message) < 3:
             message = await next_message(socket, timeout=15)
             seen.append(message["seq"])
         return seen
 
-    sequences = await asyncio.gather(*[seqs_until_three_votes(s, f)
-                                       for s, f in zip(sockets, firsts, strict=True)])
+    sequences = await asyncio.gather(*[seqs_until_three_votes(s, [f])
+                                       for s, f in zip(sockets[1:], firsts[1:], strict=True)],
+                                     seqs_until_three_votes(sockets[0], watched))
     for seen in sequences:
         assert seen == list(range(seen[0], seen[0] + len(seen))), seen
     assert len({seen[-1] for seen in sequences}) == 1
