@@ -109,8 +109,9 @@ def test_validate_rules_checks_a_rules_object_beyond_its_types() -> None:
     with pytest.raises(SheetError) as info:
         validate_rules(Rules(points=[10, 12]))
     assert info.value.field == "rules.points[1]"
-    with pytest.raises(SheetError):
+    with pytest.raises(SheetError) as info:
         validate_rules(Rules(weights=Weights(jury="1/0")))
+    assert info.value.field == "rules.weights.jury" and "not an exact number" in info.value.message
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,10 @@ def test_2016_2017_average_rank_reproduces_the_documented_share_and_only_ties_di
                 for b in mean:
                     if mean[a] < mean[b]:
                         assert points.get(a, 0) >= points.get(b, 0), (year, round_, vote.from_)
-            assert jury_order_from_rankings(vote.jury_rankings, "average_rank", running)
+            # the computed set is the top of the average-rank order of the same rankings
+            order = jury_order_from_rankings(vote.jury_rankings, "average_rank", running)
+            assert list(computed[vote.from_]) == order[: len(computed[vote.from_])]
+            assert len(computed[vote.from_]) == len(sheet.rules.points)
     assert total == 168
     assert Fraction(reproduced, total) >= AVERAGE_RANK_FLOOR
 

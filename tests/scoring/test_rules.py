@@ -8,8 +8,9 @@ from fractions import Fraction
 import msgspec
 import pytest
 
-from scoring import Rules, Weights, result_to_json, score, validate_rules
+from scoring import EUROVISION_TIEBREAK, Rules, Weights, result_to_json, score, validate_rules
 from scoring.ranking import average_rank_order, exponential_order
+from scoring.rules import effective_weights
 
 from .conftest import make_sheet
 
@@ -183,17 +184,23 @@ def test_tiebreak_top_scores_counts_twelves_then_tens_over_all_sets() -> None:
     votes = [
         {"from": "X", "jury_points": {"B": 12, "A": 10}},
         {"from": "Y", "jury_points": {"A": 12, "B": 10}},
-        {"from": "Z", "jury_points": {"A": 8, "B": 6}},
-        {"from": "W", "jury_points": {"B": 2}},
-    ]  # A 30, B 30; 12s: 1-1, 10s: 1-1, 8s: A
-    assert _two_way(votes, tiebreak=["top_scores"]) == ["A", "B"]
+        {"from": "Z", "televote_points": {"B": 8, "A": 6}},
+        {"from": "W", "jury_points": {"A": 2}},
+    ]  # A 30, B 30; 12s: 1-1, 10s: 1-1, 8s: B (from an audience set)
+    assert _two_way(votes, tiebreak=["top_scores"]) == ["B", "A"]
+    assert _two_way(votes, tiebreak=["running_order"]) == ["A", "B"]
+    one_twelve = [
+        {"from": "X", "jury_points": {"B": 12, "A": 10}},
+        {"from": "Y", "jury_points": {"A": 10, "B": 8}},
+    ]  # A 20, B 20: B's one 12 beats A's two 10s
+    assert _two_way(one_twelve, tiebreak=["top_scores"]) == ["B", "A"]
 
 
 def test_tiebreak_televote_top_scores_uses_audience_sets_only() -> None:
     votes = [
         {"from": "X", "jury_points": {"B": 12}, "televote_points": {"A": 12, "B": 6}},
         {"from": "Y", "jury_points": {"A": 12}, "televote_points": {"B": 6}},
-    ]  # A 24, B 24; all sets: 12s 2-1 for? A: 12(t),12(j)=2; B: 12(j)=1 -> A; audience only: A
+    ]  # A 24, B 24; audience 12s: A 1, B 0
     assert _two_way(votes, tiebreak=["televote_top_scores"]) == ["A", "B"]
     swapped = [
         {"from": "X", "televote_points": {"B": 12, "A": 10}},
@@ -211,6 +218,12 @@ def test_tiebreak_running_order_is_the_last_resort_and_earlier_wins() -> None:
 
 
 def test_eurovision_chain_is_televote_points_countries_top_scores_running_order() -> None:
+    assert EUROVISION_TIEBREAK == (
+        "televote_points",
+        "televote_countries",
+        "top_scores",
+        "running_order",
+    )
     # equal totals, equal televote points: B has them from more countries
     votes = [
         {"from": "X", "jury_points": {"A": 2}, "televote_points": {"A": 12}},
@@ -218,6 +231,20 @@ def test_eurovision_chain_is_televote_points_countries_top_scores_running_order(
         {"from": "Z", "televote_points": {"B": 5}},
     ]
     assert _two_way(votes) == ["B", "A"]
+    # equal totals, televote points and countries: B has more top scores (an 8)
+    votes = [
+        {"from": "X", "televote_points": {"A": 12, "B": 10}},
+        {"from": "Y", "televote_points": {"B": 12, "A": 10}},
+        {"from": "Z", "jury_points": {"B": 8, "A": 7}},
+        {"from": "W", "jury_points": {"A": 1}},
+    ]
+    assert _two_way(votes) == ["B", "A"]
+    # equal in everything: the earlier performance
+    votes = [
+        {"from": "X", "televote_points": {"A": 12, "B": 10}},
+        {"from": "Y", "televote_points": {"B": 12, "A": 10}},
+    ]
+    assert _two_way(votes) == ["A", "B"]
 
 
 def test_places_are_one_to_n_with_no_shared_places() -> None:
@@ -318,8 +345,25 @@ def test_a_zero_weight_silences_a_body() -> None:
 
 
 def test_weights_accept_integers_and_fraction_strings() -> None:
-    validate_rules(Rules(weights=Weights(jury="3/4", televote="0.5")))
-    validate_rules(Rules(country_weights={"WW": Weights(jury=0, televote=2)}))
+    fractions = Rules(weights=Weights(jury="3/4", televote="0.5"))
+    integers = Rules(country_weights={"X": Weights(jury=0, televote=2)})
+    validate_rules(fractions)
+    validate_rules(integers)
+    assert effective_weights(fractions, "X") == (Fraction(3, 4), Fraction(1, 2))
+    assert effective_weights(integers, "X") == (Fraction(0), Fraction(2))
+    assert effective_weights(integers, "Y") == (Fraction(1), Fraction(1))
+
+    votes = [{"from": "X", "jury_points": {"A": 12, "B": 8}, "televote_points": {"B": 12, "A": 4}}]
+    exact = score(make_sheet(["A", "B"], votes, weights={"jury": "3/4", "televote": "0.5"}))
+    assert {(s.from_, s.body): s.points for s in exact.sets} == {
+        ("X", "jury"): {"A": "9", "B": "6"},  # 12 x 3/4, 8 x 3/4
+        ("X", "televote"): {"B": "6", "A": "2"},  # 12 x 1/2, 4 x 1/2
+    }
+    assert [(line.country, line.total) for line in exact.scoreboard] == [("B", "12"), ("A", "11")]
+    whole = score(make_sheet(["A", "B"], votes, country_weights={"X": {"jury": 0, "televote": 2}}))
+    assert {(s.from_, s.body): s.points for s in whole.sets} == {
+        ("X", "televote"): {"B": 24, "A": 8},  # integer weights keep JSON integers
+    }
 
 
 # ------------------------------------------------------------------ substitutes
@@ -497,10 +541,9 @@ def test_jury_set_computes_one_countrys_set_from_juror_rankings() -> None:
 
     entries = [Entry(country=c, running_order=i) for i, c in enumerate("ABC", start=1)]
     rules = Rules(points=[2, 1], weights=Weights(jury=3))
+    # raw scale points: the weight of 3 is not applied
     assert jury_set(rules, entries, "C", [["B", "A"], ["B", "A"]]) == {"B": 2, "A": 1}
-    try:
+    assert jury_set(rules, entries, "C", [["A", "B"], ["B", "A"], ["A", "B"]]) == {"A": 2, "B": 1}
+    with pytest.raises(SheetError) as info:
         jury_set(rules, entries, "C", [["B", "C"]])
-    except SheetError as err:
-        assert err.field == "votes[0].jury_rankings[0][1]"
-    else:  # pragma: no cover
-        raise AssertionError("own country accepted")
+    assert info.value.field == "votes[0].jury_rankings[0][1]"
