@@ -19,6 +19,7 @@ from service.live.wire import text_frame
 from service.live.ws import CLOSE_TOO_SLOW
 from service.live.ws import serve_subscriber as serve_socket
 from tests.conftest import LiveServer
+from tests.harness.waiting import eventually
 from tests.service.helpers import open_window, voter_headers
 from tests.service.test_live import ws_url
 
@@ -48,7 +49,7 @@ def test_a_subscriber_that_falls_too_far_behind_is_dropped_not_waited_for() -> N
         sub.offer(message("later"))  # ignored once dropped
         assert not sub.backlog
         stuck.set()
-        await asyncio.sleep(0.01)
+        await eventually(lambda: sub.sending is None, 1, "the blocked send to finish")
         assert [m["text"] for m in sent] == ["update 0"], "nothing more is sent to a dropped client"
 
     asyncio.run(scenario())
@@ -69,7 +70,7 @@ def test_a_slow_subscriber_that_catches_up_gets_every_message_in_order() -> None
             sub.offer(message(str(i)))
         assert sent == [] and sub.sending is not None
         gate.set()
-        await asyncio.sleep(0.01)
+        await eventually(lambda: sub.sending is None, 1, "the slow client's backlog to drain")
         assert [m["text"] for m in sent] == ["0", "1", "2", "3", "4"] and sub.sending is None
         sub.offer(message("5"))  # a client that keeps up is sent to on the spot
         assert sent[-1]["text"] == "5" and sub.sending is None and not sub.dropped
@@ -119,7 +120,7 @@ def test_when_the_writer_is_backed_up_messages_go_through_send_in_order() -> Non
         sub.offer(message("1"))
         assert written == [] and [m.event["text"] for m in sub.backlog] == ["1"]
         gate.set()
-        await asyncio.sleep(0.01)
+        await eventually(lambda: sub.sending is None, 1, "the waiting send and its backlog")
         assert sent == ["0", "1"] and sub.sending is None
         sub.offer(message("2"))  # caught up: straight to the writer again
         assert written == [text_frame(b"2")]
@@ -146,7 +147,7 @@ async def waiting_handler() -> tuple[FakeSocket, Subscriber, asyncio.Task[None]]
     """A socket handler started for a fresh subscriber, now waiting on its client."""
     socket, sub = FakeSocket(), Subscriber("c", full=False, send=lambda m: asyncio.sleep(0))
     handler = asyncio.create_task(serve_socket(socket, sub))  # type: ignore[arg-type]
-    await asyncio.sleep(0)
+    await eventually(lambda: sub.on_end is not None, 1, "the handler to wait on its client")
     return socket, sub, handler
 
 
