@@ -1,73 +1,137 @@
-"""The shared handles of one service process (pools, clients, caches).
+"""What one service process holds: the stores, the feature stores bound to them, and
+the long-lived components, each under a typed name.
 
-Built by the app's lifespan and handed to route handlers through dependency injection
-as `rt: Runtime`; feature modules hang their own long-lived parts here (the intake
-batcher, the leaderboard hub) so there is one place to start and stop them.
+`open_runtime` builds it (the app's lifespan, and the CLI for its maintenance commands);
+route handlers receive it through Litestar's dependency injection as `rt: Runtime`, and
+guards through `runtime_of`. There is no lookup by string: a handler that needs the
+committer writes `rt.committer`, and mypy checks it.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
-from litestar.connection import ASGIConnection
+from litestar import Litestar
 from litestar.datastructures import State
 
-from service.contests.models import Contest
-from service.contests.repository import fetch_contest
+from service.audit.chain import AuditLog
+from service.contests.cache import ContestCache
+from service.contests.events import ContestEvents
+from service.contests.repository import ContestStore
 from service.core.config import Settings
-from service.core.errors import not_found
-from service.security.auth import require_admin
+from service.intake.aggregators import AggregatorKeys
+from service.intake.committer import GroupCommitter
+from service.intake.ledger import VoteLedger
+from service.intake.reconcile import LEADER_KEY, Reconciler, TallyCheck
+from service.intake.tallies import LiveTallies
+from service.jury.repository import JuryStore
+from service.live.hub import LeaderboardHub
+from service.ops.health import HealthCheck
+from service.results.compute import ResultsReader
+from service.results.repository import ResultsStore
 from service.security.ratelimit import RateLimiter
 from service.security.tokens import TokenSigner
+from service.stores.lease import RedisLease
+from service.stores.postgres import create_pool
+from service.stores.redis import create_redis
+
+POOL_SIZE = 16
 
 
-class ContestCache:
-    """Contest definitions for the hot path, re-read at most once a second.
+class Component(Protocol):
+    """A long-lived part of a feature, started after the stores and stopped before them."""
 
-    Window state is re-checked inside the ledger transaction, so a stale cache can
-    never let a vote into a closed window; it only saves a round trip per request.
-    """
+    async def start(self) -> None: ...
 
-    def __init__(self, pool: asyncpg.Pool, ttl_s: float = 1.0) -> None:
-        self._pool = pool
-        self._ttl_s = ttl_s
-        self._items: dict[str, tuple[float, Contest]] = {}
-
-    async def get(self, contest_id: str) -> Contest:
-        cached = self._items.get(contest_id)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self._ttl_s:
-            return cached[1]
-        async with self._pool.acquire() as conn:
-            contest = await fetch_contest(conn, contest_id)
-        if contest is None:
-            self._items.pop(contest_id, None)
-            raise not_found(f"contest {contest_id!r}")
-        self._items[contest_id] = (now, contest)
-        return contest
-
-    def forget(self, contest_id: str) -> None:
-        self._items.pop(contest_id, None)
+    async def stop(self) -> None: ...
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
     pool: asyncpg.Pool
     redis: Any
     signer: TokenSigner
-    contests: ContestCache
     limiter: RateLimiter
-    extras: dict[str, Any] = field(default_factory=dict)
+    health: HealthCheck
+    contest_store: ContestStore
+    contests: ContestCache
+    events: ContestEvents
+    ledger: VoteLedger
+    tallies: LiveTallies
+    tally_check: TallyCheck
+    aggregators: AggregatorKeys
+    jury: JuryStore
+    audit: AuditLog
+    results: ResultsReader
+    committer: GroupCommitter
+    hub: LeaderboardHub
+    reconciler: Reconciler
+    started: list[Component] = field(default_factory=list)
 
-    async def admin_contest(self, connection: ASGIConnection[Any, Any, Any, Any],
-                            contest_id: str) -> Contest:
-        """The contest, for a caller that must hold the admin token (401/404 otherwise)."""
-        require_admin(connection, self.settings.admin_token)
-        return await self.contests.get(contest_id)
+    def components(self) -> list[Component]:
+        """In start order (stopped in reverse)."""
+        return [self.committer, self.hub, self.reconciler]
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Connect to both stores and build every part; the caller owns `close_runtime`.
+
+    Components are built but not started: the app's lifespan starts them, while the
+    CLI's maintenance commands use the stores alone.
+    """
+    if not settings.database_url or not settings.redis_url:
+        raise RuntimeError(
+            "DATABASE_URL and REDIS_URL must be set for the app; `silkvote serve` and "
+            "`silkvote up` start embedded servers and set them for you"
+        )
+    pool = await create_pool(settings.database_url, max_size=POOL_SIZE,
+                             timeout_s=settings.db_timeout_s)
+    redis = create_redis(settings.redis_url)
+    contest_store = ContestStore(pool)
+    contests = ContestCache(contest_store)
+    ledger = VoteLedger(pool, settings.db_timeout_s)
+    tallies = LiveTallies(redis)
+    tally_check = TallyCheck(ledger, tallies)
+    jury = JuryStore(pool)
+    results = ResultsReader(ledger, tallies, jury, ResultsStore(pool))
+    return Runtime(
+        settings=settings, pool=pool, redis=redis,
+        signer=TokenSigner(settings.signing_secret), limiter=RateLimiter(redis),
+        health=HealthCheck(pool, redis),
+        contest_store=contest_store, contests=contests,
+        events=ContestEvents(redis, contests),
+        ledger=ledger, tallies=tallies, tally_check=tally_check,
+        aggregators=AggregatorKeys(pool), jury=jury, audit=AuditLog(pool), results=results,
+        committer=GroupCommitter(pool, tallies, window_ms=settings.commit_window_ms,
+                                 max_batch=settings.commit_max_batch,
+                                 timeout_s=settings.db_timeout_s),
+        hub=LeaderboardHub(results, contests, settings.redis_url, settings.leaderboard_hz),
+        reconciler=Reconciler(tally_check, contest_store, contests,
+                              RedisLease(redis, LEADER_KEY), settings.reconcile_interval_s),
+    )
+
+
+async def start_components(rt: Runtime) -> None:
+    for component in rt.components():
+        await component.start()
+        rt.started.append(component)
+
+
+async def close_runtime(rt: Runtime) -> None:
+    """Stop what was started (in reverse), then close both stores."""
+    while rt.started:
+        await rt.started.pop().stop()
+    await rt.redis.aclose()
+    await rt.pool.close()
+
+
+def runtime_of(app: Litestar) -> Runtime:
+    """The process's runtime, for code Litestar gives no dependencies (guards)."""
+    runtime: Runtime = app.state.runtime
+    return runtime
 
 
 def provide_runtime(state: State) -> Runtime:

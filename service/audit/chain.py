@@ -10,6 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from service.stores.postgres import Conn
@@ -56,3 +57,29 @@ async def verify_chain(conn: Conn, contest_id: str | None) -> list[str]:
             problems.append(f"audit event {row['id']} ({row['kind']}) does not match its chain")
         prev = row["event_hash"]
     return problems
+
+
+class AuditLog:
+    """The audit trail as the operators' commands read it."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def problems(self, contest_id: str) -> list[str]:
+        """Breaks in the hash chain, and ballots whose hash the chain does not record."""
+        async with self._pool.acquire() as conn:
+            problems = await verify_chain(conn, contest_id)
+            orphans = await conn.fetch(
+                """SELECT b.id FROM ballots b WHERE b.contest_id = $1 AND NOT EXISTS (
+                     SELECT 1 FROM audit_events a WHERE a.contest_id = $1
+                        AND a.kind = 'ballot_saved'
+                        AND a.detail->>'ballot_hash' = b.ballot_hash)""",
+                contest_id,
+            )
+        return problems + [f"ballot {r['id']} has no audit event with its hash"
+                           for r in orphans]
+
+    async def events(self, contest_id: str) -> list[Any]:
+        return await self._pool.fetch(
+            "SELECT id, at, actor, kind, detail::text AS detail, prev_hash, event_hash "
+            "FROM audit_events WHERE contest_id = $1 ORDER BY id", contest_id)

@@ -8,14 +8,12 @@ correctness: decisions are made against PostgreSQL.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any
 
 import msgspec
 
+from service.contests.cache import ContestCache
 from service.stores.redis_keys import CONTEST_EVENTS_CHANNEL
-
-if TYPE_CHECKING:
-    from service.runtime import Runtime
 
 log = logging.getLogger("silkvote.events")
 
@@ -26,11 +24,17 @@ class ContestEvent(msgspec.Struct):
     value: str | int | None = None
 
 
-async def publish_contest_event(rt: Runtime, contest: str, kind: str,
-                                value: str | int | None = None) -> None:
-    rt.contests.forget(contest)
-    try:
-        await rt.redis.publish(CONTEST_EVENTS_CHANNEL,
-                               msgspec.json.encode(ContestEvent(contest, kind, value)))
-    except Exception as exc:  # the change is durable already; listeners catch up by TTL
-        log.warning("could not publish %s event for %s: %s", kind, contest, exc)
+class ContestEvents:
+    """Announces a durable change of a contest's state to every process (and this one)."""
+
+    def __init__(self, redis: Any, cache: ContestCache) -> None:
+        self._redis = redis
+        self._cache = cache
+
+    async def publish(self, contest: str, kind: str, value: str | int | None = None) -> None:
+        self._cache.forget(contest)
+        try:
+            await self._redis.publish(CONTEST_EVENTS_CHANNEL,
+                                      msgspec.json.encode(ContestEvent(contest, kind, value)))
+        except Exception as exc:  # the change is durable already; listeners catch up by TTL
+            log.warning("could not publish %s event for %s: %s", kind, contest, exc)

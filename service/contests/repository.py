@@ -1,7 +1,9 @@
 """Contest rows in PostgreSQL: create, read, and change their state.
 
 Creating a contest also creates its ledger partition, so the vote hot path never
-touches DDL.
+touches DDL. The functions take a connection so they compose inside one transaction
+(the demo seed, the ledger benchmark); `ContestStore` is what the API and the
+operators' commands use, one pooled connection per call.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import secrets
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from scoring import Rules
@@ -151,16 +154,43 @@ async def insert_aggregator_key(
     return key_id
 
 
-async def insert_juror(
-    conn: Conn, contest_id: str, country: str, name: str, code_hash: bytes
-) -> str:
-    juror_id = f"j-{country.lower()}-{secrets.token_hex(3)}"
-    async with conn.transaction():
-        await conn.execute(
-            """INSERT INTO jurors (id, contest_id, country, name, code_hash)
-               VALUES ($1, $2, $3, $4, $5)""",
-            juror_id, contest_id, country, name, code_hash,
-        )
-        await record_event(conn, contest_id, "admin", "juror_created",
-                           {"juror_id": juror_id, "country": country})
-    return juror_id
+async def contest_exists(conn: Conn, contest_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM contests WHERE id = $1", contest_id))
+
+
+async def contest_ids(conn: Conn) -> list[str]:
+    return [r["id"] for r in await conn.fetch("SELECT id FROM contests ORDER BY id")]
+
+
+class ContestStore:
+    """Contest definitions and state in the ledger, each call on its own pooled connection."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def create(self, definition: ContestIn, vote_cap: int) -> str | None:
+        """The new contest's id, or None when a contest with the requested id exists."""
+        async with self._pool.acquire() as conn:
+            if definition.id and await contest_exists(conn, definition.id):
+                return None
+            return await insert_contest(conn, definition, vote_cap)
+
+    async def get(self, contest_id: str) -> Contest | None:
+        async with self._pool.acquire() as conn:
+            return await fetch_contest(conn, contest_id)
+
+    async def summaries(self) -> list[tuple[str, str, str]]:
+        async with self._pool.acquire() as conn:
+            return await list_contests(conn)
+
+    async def ids(self) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await contest_ids(conn)
+
+    async def set_window(self, contest_id: str, state: str) -> bool:
+        async with self._pool.acquire() as conn:
+            return await set_window(conn, contest_id, state)
+
+    async def add_aggregator_key(self, contest_id: str, name: str, key_hash: bytes) -> str:
+        async with self._pool.acquire() as conn:
+            return await insert_aggregator_key(conn, contest_id, name, key_hash)

@@ -20,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, defaultdict
-from typing import Any
+from collections import defaultdict
 
 import asyncpg
 
@@ -29,7 +28,7 @@ from service.core import metrics
 from service.core.errors import unavailable
 from service.intake.ledger import Decision, PendingVote, record_votes
 from service.intake.spare_core import SpareCoreMeter
-from service.intake.tallies import add_to_tallies
+from service.intake.tallies import LiveTallies
 
 log = logging.getLogger("silkvote.intake")
 
@@ -40,11 +39,11 @@ Waiter = tuple[PendingVote, "asyncio.Future[Decision]"]
 class GroupCommitter:
     """Batches votes into ledger transactions; one per service process."""
 
-    def __init__(self, pool: asyncpg.Pool, redis: Any, *, window_ms: float, max_batch: int,
-                 timeout_s: float = 5.0, max_in_flight: int = 3,
+    def __init__(self, pool: asyncpg.Pool, tallies: LiveTallies, *, window_ms: float,
+                 max_batch: int, timeout_s: float = 5.0, max_in_flight: int = 3,
                  meter: SpareCoreMeter | None = None) -> None:
         self._pool = pool
-        self._redis = redis
+        self._tallies = tallies
         self._window_s = window_ms / 1000
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
@@ -107,14 +106,14 @@ class GroupCommitter:
             finally:
                 self._in_flight_votes -= len(batch)  # answered: no longer being written
             if not early:
-                await publish_accepted(self._redis, decided)
+                await self._tallies.publish_accepted(decided)
         finally:
             self._meter.update()
             self._in_flight -= 1
             if self._pending:
                 self._flush()
         if early:
-            await publish_accepted(self._redis, decided)
+            await self._tallies.publish_accepted(decided)
 
     async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
         """Write `batch` and answer its requests; each vote with its decision, or
@@ -145,17 +144,3 @@ class GroupCommitter:
                     future.set_result(decision)
         return [(waiter[0], decision) for waiters, decisions in decided
                 for waiter, decision in zip(waiters, decisions, strict=True)]
-
-
-async def publish_accepted(redis: Any, decided: list[tuple[PendingVote, Decision]]) -> None:
-    """Move live tallies by the accepted votes; a Redis failure only delays the tallies."""
-    per_contest: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
-    for vote, decision in decided:
-        if decision.outcome == "accepted":
-            per_contest[vote.contest][(vote.country, vote.entry)] += 1
-    for contest, deltas in per_contest.items():
-        try:
-            await asyncio.wait_for(add_to_tallies(redis, contest, deltas), timeout=2.0)
-        except Exception as exc:  # the reconciler repairs the drift from the ledger
-            log.warning("tally update for %s failed (reconciler will repair): %s", contest, exc)
-            metrics.TALLY_FAILURES.inc()

@@ -104,3 +104,50 @@ async def voter_votes_used(conn: Conn, contest: str, voter_hash: bytes) -> int:
         contest, voter_hash,
     )
     return int(used or 0)
+
+
+async def recount_caps(conn: Conn, contest: str) -> int:
+    """Set every voter's cap counter to their votes in the ledger; returns rows changed.
+
+    Holds the contest row lock for the moment it runs, so no ledger batch interleaves.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", contest)
+        status = await conn.execute(
+            """UPDATE voters v SET votes_used = c.n
+                 FROM (SELECT voter_hash, count(*)::int AS n FROM votes
+                        WHERE contest_id = $1 GROUP BY voter_hash) c
+                WHERE v.contest_id = $1 AND v.voter_hash = c.voter_hash
+                  AND v.votes_used <> c.n""",
+            contest,
+        )
+    return int(status.split()[-1])
+
+
+class VoteLedger:
+    """The audience votes in PostgreSQL: what the API, results and repair read and write.
+
+    Every call bounds its wait for a pooled connection by `timeout_s`, so a stalled
+    server answers 503 instead of holding requests.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, timeout_s: float) -> None:
+        self._pool = pool
+        self._timeout_s = timeout_s
+
+    async def record(self, contest: str, votes: list[PendingVote],
+                     timeout_s: float) -> list[Decision]:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await record_votes(conn, contest, votes, timeout_s)
+
+    async def counts(self, contest: str) -> dict[str, dict[str, int]]:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await ledger_counts(conn, contest)
+
+    async def votes_used(self, contest: str, voter_hash: bytes) -> int:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await voter_votes_used(conn, contest, voter_hash)
+
+    async def recount_caps(self, contest: str) -> int:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await recount_caps(conn, contest)

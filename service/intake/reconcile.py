@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
 from collections import Counter
-from typing import Any
 
 import msgspec
 
+from service.contests.cache import ContestCache
 from service.contests.models import Contest
+from service.contests.repository import ContestStore
 from service.core import metrics
-from service.intake.ledger import ledger_counts
-from service.intake.tallies import Counts, add_to_tallies, differences, read_tallies
-from service.runtime import Runtime
+from service.intake.ledger import VoteLedger
+from service.intake.tallies import Counts, LiveTallies, differences
+from service.stores.lease import RedisLease
 
 log = logging.getLogger("silkvote.reconcile")
 SETTLE_S = 0.25
@@ -42,56 +41,66 @@ class Comparison(msgspec.Struct):
     differences: list[Difference]
 
 
-async def snapshot(rt: Runtime, contest: Contest) -> tuple[Counts, Counts]:
-    async with rt.pool.acquire() as conn:
-        ledger = await ledger_counts(conn, contest.id)
-    live = await read_tallies(rt.redis, contest.id, contest.voting_countries)
-    return live, ledger
+class TallyCheck:
+    """Live tallies against the ledger for one contest at a time: what `verify`,
+    `recount` and the reconciler share."""
 
+    def __init__(self, ledger: VoteLedger, tallies: LiveTallies) -> None:
+        self._ledger = ledger
+        self._tallies = tallies
 
-async def compare(rt: Runtime, contest: Contest, settle_s: float = SETTLE_S) -> Comparison:
-    """Differences that persist across two reads `settle_s` apart (in-flight votes settle)."""
-    live, ledger = await snapshot(rt, contest)
-    first = set(differences(live, ledger))
-    if first:
-        await asyncio.sleep(settle_s)
-        live, ledger = await snapshot(rt, contest)
-    found = [d for d in differences(live, ledger) if not first or d in first]
-    return Comparison(
-        ok=not found,
-        ledger_total=sum(n for row in ledger.values() for n in row.values()),
-        live_total=sum(n for row in live.values() for n in row.values()),
-        differences=[Difference(*d) for d in found],
-    )
+    async def snapshot(self, contest: Contest) -> tuple[Counts, Counts]:
+        ledger = await self._ledger.counts(contest.id)
+        live = await self._tallies.read(contest.id, contest.voting_countries)
+        return live, ledger
 
+    async def compare(self, contest: Contest, settle_s: float = SETTLE_S) -> Comparison:
+        """Differences that persist across two reads `settle_s` apart (in-flight votes
+        settle)."""
+        live, ledger = await self.snapshot(contest)
+        first = set(differences(live, ledger))
+        if first:
+            await asyncio.sleep(settle_s)
+            live, ledger = await self.snapshot(contest)
+        found = [d for d in differences(live, ledger) if not first or d in first]
+        return Comparison(
+            ok=not found,
+            ledger_total=sum(n for row in ledger.values() for n in row.values()),
+            live_total=sum(n for row in live.values() for n in row.values()),
+            differences=[Difference(*d) for d in found],
+        )
 
-async def repair(rt: Runtime, contest: Contest, found: list[Difference]) -> int:
-    """Increment tallies by the persistent differences; returns the votes moved."""
-    deltas = Counter({(d.country, d.entry): d.ledger - d.live for d in found})
-    await add_to_tallies(rt.redis, contest.id, deltas)
-    moved = sum(abs(n) for n in deltas.values())
-    if moved:
-        metrics.TALLY_REPAIRS.inc(len(found))
-        log.warning("repaired %d tally cells (%d votes) of %s", len(found), moved, contest.id)
-    return moved
+    async def repair(self, contest: Contest, found: list[Difference]) -> int:
+        """Increment tallies by the persistent differences; returns the votes moved."""
+        deltas = Counter({(d.country, d.entry): d.ledger - d.live for d in found})
+        await self._tallies.add(contest.id, deltas)
+        moved = sum(abs(n) for n in deltas.values())
+        if moved:
+            metrics.TALLY_REPAIRS.inc(len(found))
+            log.warning("repaired %d tally cells (%d votes) of %s", len(found), moved,
+                        contest.id)
+        return moved
 
-
-async def reconcile(rt: Runtime, contest: Contest) -> Comparison:
-    comparison = await compare(rt, contest)
-    drift = sum(abs(d.ledger - d.live) for d in comparison.differences)
-    metrics.TALLY_DRIFT.labels(contest.id).set(drift)
-    if comparison.differences:
-        await repair(rt, contest, comparison.differences)
-    return comparison
+    async def reconcile(self, contest: Contest) -> Comparison:
+        comparison = await self.compare(contest)
+        drift = sum(abs(d.ledger - d.live) for d in comparison.differences)
+        metrics.TALLY_DRIFT.labels(contest.id).set(drift)
+        if comparison.differences:
+            await self.repair(contest, comparison.differences)
+        return comparison
 
 
 class Reconciler:
     """Background task: one process at a time (Redis lease) reconciles every contest."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
+    def __init__(self, check: TallyCheck, store: ContestStore, contests: ContestCache,
+                 lease: RedisLease, interval_s: float) -> None:
+        self._check = check
+        self._store = store
+        self._contests = contests
+        self._lease = lease
+        self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
-        self._me = f"{os.getpid()}-{uuid.uuid4().hex}"
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="reconciler")
@@ -102,29 +111,14 @@ class Reconciler:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        interval = self._rt.settings.reconcile_interval_s
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self._interval_s)
             try:
-                if await self._lead(interval):
+                if await self._lease.hold(int(self._interval_s * 2000)):
                     await self.reconcile_all()
             except Exception as exc:  # a store may be down; try again next round
                 log.warning("reconciliation skipped: %s", exc)
 
-    async def _lead(self, interval: float) -> bool:
-        lease_ms = int(interval * 2000)
-        me = self._me
-        acquired = await self._rt.redis.set(LEADER_KEY, me, nx=True, px=lease_ms)
-        if acquired:
-            return True
-        holder: Any = await self._rt.redis.get(LEADER_KEY)
-        if holder is not None and holder.decode() == me:
-            await self._rt.redis.pexpire(LEADER_KEY, lease_ms)
-            return True
-        return False
-
     async def reconcile_all(self) -> None:
-        async with self._rt.pool.acquire() as conn:
-            ids = [r["id"] for r in await conn.fetch("SELECT id FROM contests")]
-        for contest_id in ids:
-            await reconcile(self._rt, await self._rt.contests.get(contest_id))
+        for contest_id in await self._store.ids():
+            await self._check.reconcile(await self._contests.get(contest_id))

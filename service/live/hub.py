@@ -20,14 +20,14 @@ from typing import Any
 import msgspec
 from litestar.types import WebSocketSendEvent
 
+from service.contests.cache import ContestCache
 from service.contests.events import ContestEvent
 from service.core import metrics
 from service.live.eager import start_eagerly
 from service.live.heap import HeapPolicy
 from service.live.wire import WriteFrame, text_frame
-from service.results.compute import results_views
-from service.runtime import Runtime
-from service.stores import redis_keys as keys
+from service.results.compute import ResultsReader
+from service.stores import redis_keys
 from service.stores.redis import create_pubsub_redis
 
 log = logging.getLogger("silkvote.live")
@@ -127,11 +127,14 @@ def frame(kind: str, seq: int, results: bytes) -> Message:
 
 
 class LeaderboardHub:
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
+    def __init__(self, results: ResultsReader, contests: ContestCache, redis_url: str,
+                 hz: float) -> None:
+        self._results = results
+        self._contests = contests
+        self._redis_url = redis_url
         self._feeds: dict[str, ContestFeed] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._period_s = 1.0 / rt.settings.leaderboard_hz
+        self._period_s = 1.0 / hz
         self._heap = HeapPolicy()
 
     async def start(self) -> None:
@@ -184,8 +187,8 @@ class LeaderboardHub:
         Every new `seq` must reach every subscriber, so only `_publish` calls this.
         """
         feed.dirty = False
-        contest = await self._rt.contests.get(contest_id)
-        public, full = await results_views(self._rt, contest, "live")
+        contest = await self._contests.get(contest_id)
+        public, full = await self._results.views(contest, "live")
         public.as_of = full.as_of = public.as_of.replace(microsecond=0)
         encoded_public, encoded_full = msgspec.json.encode(public), msgspec.json.encode(full)
         if encoded_public == feed.public and encoded_full == feed.full:
@@ -231,7 +234,7 @@ class LeaderboardHub:
 
     async def _listen(self) -> None:
         """Follow "changed" and contest-event notices from every process, reconnecting."""
-        client = create_pubsub_redis(self._rt.settings.redis_url or "")
+        client = create_pubsub_redis(self._redis_url)
         try:
             while True:
                 await self._follow(client)
@@ -241,7 +244,7 @@ class LeaderboardHub:
     async def _follow(self, client: Any) -> None:
         pubsub = client.pubsub()
         try:
-            await pubsub.subscribe(keys.CHANGED_CHANNEL, keys.CONTEST_EVENTS_CHANNEL)
+            await pubsub.subscribe(redis_keys.CHANGED_CHANNEL, redis_keys.CONTEST_EVENTS_CHANNEL)
             for feed in self._feeds.values():
                 feed.dirty = True  # we may have missed notices while disconnected
             async for message in pubsub.listen():
@@ -261,9 +264,9 @@ class LeaderboardHub:
         channel = message.get("channel")
         if not isinstance(data, bytes):
             return
-        if channel in (keys.CHANGED_CHANNEL, keys.CHANGED_CHANNEL.encode()):
+        if channel in (redis_keys.CHANGED_CHANNEL, redis_keys.CHANGED_CHANNEL.encode()):
             self.mark_changed(data.decode())
             return
         event = _event_decoder.decode(data)
-        self._rt.contests.forget(event.contest)
+        self._contests.forget(event.contest)
         self.mark_changed(event.contest)

@@ -10,39 +10,22 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from service.core.errors import ApiError
-from service.live.hub import LeaderboardHub, Subscriber
+from service.live.hub import Subscriber
 from service.live.wire import frame_writer
 from service.runtime import Runtime
-from service.security.auth import bearer_token, secrets_equal
+from service.security.guards import results_access
 
-HUB = "live.hub"
 CLOSE_TOO_SLOW = 4008
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
 
-def hub_factory(rt: Runtime) -> LeaderboardHub:
-    hub = LeaderboardHub(rt)
-    rt.extras[HUB] = hub
-    return hub
-
-
-def _access(socket: WebSocket[Any, Any, Any], rt: Runtime) -> bool | None:
-    """True for the producer's full view, False for public, None when refused."""
-    token = bearer_token(socket)
-    if token is not None and secrets_equal(token, rt.settings.admin_token):
-        return True
-    wanted = rt.settings.results_token
-    if wanted is None or (token is not None and secrets_equal(token, wanted)):
-        return False
-    return None
-
-
 @websocket("/ws/contests/{cid:str}/leaderboard")
-async def leaderboard_socket(socket: WebSocket[Any, Any, Any], cid: str) -> None:
-    rt: Runtime = socket.app.state.runtime
+async def leaderboard_socket(socket: WebSocket[Any, Any, Any], rt: Runtime, cid: str) -> None:
+    """Refusals close the socket with a 44xx code after accepting it: a browser's
+    WebSocket API shows a close code, not an HTTP status."""
     await socket.accept()
-    full = _access(socket, rt)
+    full = results_access(socket)
     if full is None:
         await socket.close(CLOSE_UNAUTHORIZED, "a results token is required")
         return
@@ -51,12 +34,11 @@ async def leaderboard_socket(socket: WebSocket[Any, Any, Any], cid: str) -> None
     except ApiError:
         await socket.close(CLOSE_NOT_FOUND, "unknown contest")
         return
-    hub: LeaderboardHub = rt.extras[HUB]
-    sub = await hub.join(cid, full, socket.send, frame_writer(socket.scope))
+    sub = await rt.hub.join(cid, full, socket.send, frame_writer(socket.scope))
     try:
         await serve_subscriber(socket, sub)
     finally:
-        hub.leave(sub)
+        rt.hub.leave(sub)
 
 
 async def serve_subscriber(socket: WebSocket[Any, Any, Any], sub: Subscriber) -> None:

@@ -1,4 +1,4 @@
-"""Results, the on-air reveal, and the producer's checks (spec/api.md)."""
+"""Results, the on-air reveal, and the producer's checks (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK
 
 from scoring import RevealStep
-from service.contests.events import publish_contest_event
-from service.core.errors import ApiError, unauthorized
-from service.intake.reconcile import Comparison, compare
-from service.intake.tallies import read_tallies
-from service.results.compute import Source, freeze_official, frozen_result, results_views
+from service.core.errors import ApiError
+from service.intake.reconcile import Comparison
+from service.results.compute import Source
 from service.results.views import ResultsView
 from service.runtime import Runtime
-from service.security.auth import bearer_token, require_admin, secrets_equal
+from service.security.guards import admin_only, require_admin, results_reader
 
 
 class RevealState(msgspec.Struct):
@@ -35,78 +33,52 @@ class Stats(msgspec.Struct):
     as_of: datetime
 
 
-def is_admin(request: Request[Any, Any, Any], rt: Runtime) -> bool:
-    token = bearer_token(request)
-    return token is not None and secrets_equal(token, rt.settings.admin_token)
-
-
-def require_reader(request: Request[Any, Any, Any], rt: Runtime) -> None:
-    """Results are public unless RESULTS_TOKEN is set (the admin token always reads)."""
-    wanted = rt.settings.results_token
-    if wanted is None or is_admin(request, rt):
-        return
-    token = bearer_token(request)
-    if token is None or not secrets_equal(token, wanted):
-        raise unauthorized("a results token is required")
-
-
 class ResultsController(Controller):
     path = "/api/v1/contests/{cid:str}"
     tags = ["results"]
 
-    @get("/results", summary="Scoreboard, sets, reveal and counts (live tallies or the ledger)")
+    @get("/results", guards=[results_reader],
+         summary="Scoreboard, sets, reveal and counts (live tallies or the ledger)")
     async def results(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
                       source: Source = "live", view: Literal["public", "full"] = "public"
                       ) -> ResultsView:
-        require_reader(request, rt)
         if view == "full":
-            require_admin(request, rt.settings.admin_token)
+            require_admin(request)
         contest = await rt.contests.get(cid)
-        public, full = await results_views(rt, contest, source)
+        public, full = await rt.results.views(contest, source)
         return full if view == "full" else public
 
-    @get("/reveal", summary="Reveal steps shown on air so far")
-    async def reveal(self, request: Request[Any, Any, Any], rt: Runtime, cid: str
-                     ) -> RevealState:
-        require_reader(request, rt)
+    @get("/reveal", guards=[results_reader], summary="Reveal steps shown on air so far")
+    async def reveal(self, rt: Runtime, cid: str) -> RevealState:
         contest = await rt.contests.get(cid)
-        frozen = await frozen_result(rt, cid)
+        frozen = await rt.results.frozen(cid)
         steps = frozen.reveal if frozen else []
         return RevealState(min(contest.revealed, len(steps)), len(steps),
                            steps[: contest.revealed])
 
-    @post("/reveal/next", status_code=HTTP_200_OK,
+    @post("/reveal/next", status_code=HTTP_200_OK, guards=[admin_only],
           summary="Advance the on-air reveal one step (admin); freezes the official result")
-    async def reveal_next(self, request: Request[Any, Any, Any], rt: Runtime, cid: str
-                          ) -> RevealState:
-        require_admin(request, rt.settings.admin_token)
-        rt.contests.forget(cid)
-        contest = await rt.contests.get(cid)
+    async def reveal_next(self, rt: Runtime, cid: str) -> RevealState:
+        contest = await rt.contests.fresh(cid)
         if contest.window == "open":
             raise ApiError(409, "window_open", "close audience voting before the reveal")
-        result = await freeze_official(rt, contest)
+        result = await rt.results.freeze_official(contest)
         total = len(result.reveal)
-        async with rt.pool.acquire() as conn:
-            revealed = await conn.fetchval(
-                "UPDATE contests SET revealed = revealed + 1 WHERE id = $1 AND revealed < $2 "
-                "RETURNING revealed", cid, total,
-            )
+        revealed = await rt.results.advance_reveal(cid, total)
         if revealed is None:
             raise ApiError(409, "reveal_complete", "every step has been revealed")
-        await publish_contest_event(rt, cid, "reveal", revealed)
+        await rt.events.publish(cid, "reveal", revealed)
         return RevealState(revealed, total, result.reveal[:revealed], result.reveal[revealed - 1])
 
-    @post("/verify", status_code=HTTP_200_OK,
+    @post("/verify", status_code=HTTP_200_OK, guards=[admin_only],
           summary="Compare live tallies with the ledger and list every difference (admin)")
-    async def verify(self, request: Request[Any, Any, Any], rt: Runtime, cid: str
-                     ) -> Comparison:
-        require_admin(request, rt.settings.admin_token)
-        return await compare(rt, await rt.contests.get(cid))
+    async def verify(self, rt: Runtime, cid: str) -> Comparison:
+        return await rt.tally_check.compare(await rt.contests.get(cid))
 
-    @get("/stats", summary="Live vote counts for the producer console (admin)")
-    async def stats(self, request: Request[Any, Any, Any], rt: Runtime, cid: str) -> Stats:
-        contest = await rt.admin_contest(request, cid)
-        counts = await read_tallies(rt.redis, cid, contest.voting_countries)
+    @get("/stats", guards=[admin_only], summary="Live vote counts for the producer console (admin)")
+    async def stats(self, rt: Runtime, cid: str) -> Stats:
+        contest = await rt.contests.get(cid)
+        counts = await rt.tallies.read(cid, contest.voting_countries)
         by_entry: dict[str, int] = {}
         for row in counts.values():
             for entry, n in row.items():

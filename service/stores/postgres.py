@@ -48,3 +48,8 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10,
 
 # A connection handed out by the pool or opened directly: repository functions take either.
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """One round trip to the ledger (health checks)."""
+    await pool.fetchval("SELECT 1")

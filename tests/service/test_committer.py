@@ -9,6 +9,7 @@ from service.core import metrics
 from service.intake.committer import MIN_CUT, GroupCommitter
 from service.intake.ledger import Decision, PendingVote, app_dedupe_key
 from service.intake.spare_core import SpareCoreMeter
+from service.intake.tallies import LiveTallies
 from service.stores.postgres import create_pool
 from service.stores.redis import create_redis
 from tests.conftest import LiveServer, Stores
@@ -39,7 +40,8 @@ async def _burst(stores: Stores, live_server: LiveServer, api: object,
     await open_window(api, live_server, cid)  # type: ignore[arg-type]
     pool = await create_pool(stores.database_url)
     redis = create_redis(stores.redis_url)
-    committer = GroupCommitter(pool, redis, window_ms=50, max_batch=512, meter=meter)
+    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=50, max_batch=512,
+                               meter=meter)
     votes = [PendingVote(cid, app_dedupe_key(v, "tap"), v, "KZ", "UZ", "app")
              for v in (os.urandom(32) for _ in range(BURST))]
     before = _batches_written()

@@ -1,0 +1,23 @@
+"""`silkvote`: the command line for operators (start, migrate, seed, score, recount…)."""
+
+from __future__ import annotations
+
+import click
+
+from service.cli import ledger, server
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """SilkVote: voting and results engine for live song contests.
+
+    \b
+    Quick start:   silkvote up        (embedded stores, demo contest, serve)
+    Configuration: environment variables or .env — see README.md.
+    """
+
+
+
+for command in (server.up, server.serve, server.migrate, server.seed_demo_command,
+                ledger.score, ledger.recount, ledger.verify, ledger.export):
+    main.add_command(command)

@@ -1,0 +1,103 @@
+"""Commands on the ledger and its derived data: score, recount, verify, export."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from service.cli.context import console, run_with_runtime, settings_or_exit, stores_for
+from service.runtime import Runtime
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def score(args: tuple[str, ...]) -> None:
+    """Score a result sheet: SHEET.json, or --from-eurovision-csv DIR --year Y --round R.
+
+    Prints the result JSON (docs/scoring-io.md); a bad sheet exits 2 naming the field.
+    """
+    from scoring.cli import main as scoring_main
+
+    sys.exit(scoring_main(list(args)))
+
+
+@click.command()
+@click.argument("contest", required=False)
+def recount(contest: str | None) -> None:
+    """Rebuild live tallies (Redis) and cap counters from the ledger (PostgreSQL)."""
+    from rich.progress import Progress
+
+    from service.ops.maintenance import contest_ids
+    from service.ops.maintenance import recount as recount_contest
+
+    async def work(rt: Runtime) -> None:
+        ids = await contest_ids(rt, contest)
+        with Progress(console=console) as progress:
+            task = progress.add_task("recounting", total=len(ids))
+            for contest_id in ids:
+                progress.update(task, description=f"recounting {contest_id}")
+                found, caps = await recount_contest(rt, await rt.contests.get(contest_id))
+                moved = sum(abs(d.ledger - d.live) for d in found.differences)
+                progress.console.print(
+                    f"{contest_id}: ledger {found.ledger_total} votes, "
+                    f"{len(found.differences)} tally cells repaired ({moved} votes), "
+                    f"{caps} cap counters corrected")
+                progress.advance(task)
+
+    with stores_for(settings_or_exit()) as settings:
+        run_with_runtime(settings, work)
+
+
+@click.command()
+@click.argument("contest", required=False)
+@click.option("--audit", is_flag=True, help="Also re-walk the ballot audit hash chain.")
+def verify(contest: str | None, audit: bool) -> None:
+    """Compare live tallies with the ledger; print every difference (exit 1 if any)."""
+    from service.ops.maintenance import contest_ids
+
+    async def work(rt: Runtime) -> int:
+        failures = 0
+        for contest_id in await contest_ids(rt, contest):
+            found = await rt.tally_check.compare(await rt.contests.get(contest_id))
+            state = "[green]OK[/green]" if found.ok else "[red]DIFFERS[/red]"
+            Console().print(f"{contest_id}: {state}  ledger {found.ledger_total}, "
+                            f"live {found.live_total}")
+            if found.differences:
+                table = Table("voting country", "entry", "live", "ledger")
+                for d in found.differences:
+                    table.add_row(d.country, d.entry, str(d.live), str(d.ledger))
+                Console().print(table)
+                failures += 1
+            if audit:
+                problems = await rt.audit.problems(contest_id)
+                for problem in problems:
+                    Console().print(f"  [red]audit:[/red] {problem}")
+                if problems:
+                    failures += 1
+                else:
+                    Console().print("  audit chain intact")
+        return failures
+
+    with stores_for(settings_or_exit()) as settings:
+        failures = run_with_runtime(settings, work)
+    sys.exit(1 if failures else 0)
+
+
+@click.command()
+@click.option("--ballots", "contest", required=True, metavar="CONTEST",
+              help="Export every ballot version and the audit trail of CONTEST.")
+@click.option("--out", "out_dir", type=click.Path(), default=".", show_default=True,
+              help="Folder for the CSV files.")
+def export(contest: str, out_dir: str) -> None:
+    """Write ballots and the audit trail to CSV for the independent scrutineer."""
+    from pathlib import Path
+
+    from service.ops.maintenance import export_ballots
+
+    with stores_for(settings_or_exit()) as settings:
+        paths = run_with_runtime(settings, lambda rt: export_ballots(rt, contest, Path(out_dir)))
+    for path in paths:
+        Console().print(f"wrote {path}")

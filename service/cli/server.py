@@ -1,0 +1,133 @@
+"""Commands that start things: `up` (the demo), `serve`, `migrate`, `seed-demo`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from service.cli.context import console, run_db, settings_or_exit, stores_for
+from service.core.config import Settings
+
+
+def _migrate(settings: Settings) -> None:
+    from service.stores.migrations import apply
+
+    applied = run_db(settings, lambda conn: apply(conn, settings.migrations_dir))
+    for migration in applied:
+        console.print(f"applied [bold]{migration.name}[/bold]")
+    if not applied:
+        console.print("[dim]schema is up to date[/dim]")
+
+
+def _seed_demo(settings: Settings) -> str:
+    from service.contests.demo import seed_demo
+
+    contest_id, created = run_db(settings, seed_demo)
+    console.print(f"demo contest [bold]{contest_id}[/bold] {'created' if created else 'present'}")
+    return contest_id
+
+
+@click.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default: PORT or 8000).")
+def up(port: int | None) -> None:
+    """Start everything on this machine: stores, migrations, demo contest, server."""
+    os.environ.setdefault("SELF_SERVICE_TOKENS", "true")  # the demo viewer page needs them
+    base = settings_or_exit()
+    with stores_for(base) as settings:
+        _migrate(settings)
+        contest_id = _seed_demo(settings)
+        port = port or settings.port
+        print_welcome(settings, contest_id, port)
+        _serve(settings, settings.host, port, workers=1)
+
+
+@click.command()
+@click.option("--host", default=None, help="Bind address (default: HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="HTTP port (default: PORT or 8000).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Worker processes; they share nothing but the stores.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Apply migrations and serve the API, pages and websockets."""
+    with stores_for(settings_or_exit()) as settings:
+        _migrate(settings)
+        _serve(settings, host or settings.host, port or settings.port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import tempfile
+
+    import uvicorn
+
+    from service.live.wire import DirectFrameProtocol
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
+    uvicorn.run(
+        "service.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+        # uvicorn's 5 s default races clients and load balancers that reuse an idle
+        # connection just as the server drops it: the request is lost to a reset.
+        timeout_keep_alive=settings.keepalive_timeout_s,
+        loop="uvloop", http="httptools", lifespan="on",
+        ws=DirectFrameProtocol,  # uvicorn's sans-I/O websockets + ready-frame writes
+        # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost
+        # a zlib context per client (~64 KB each) and a compression per client per tick.
+        ws_per_message_deflate=False,
+    )
+
+
+@click.command()
+@click.option("--status", "show_status", is_flag=True, help="List migrations, applied or pending.")
+def migrate(show_status: bool) -> None:
+    """Apply the SQL files in migrations/ in order (safe to run from many processes)."""
+    with stores_for(settings_or_exit()) as settings:
+        if not show_status:
+            _migrate(settings)
+            return
+        from service.stores.migrations import status
+
+        rows = run_db(settings, lambda conn: status(conn, settings.migrations_dir))
+        table = Table("migration", "applied at", "note")
+        for row in rows:
+            note = "" if row.checksum_matches else "[yellow]file changed since applied[/yellow]"
+            table.add_row(row.migration.name, row.applied_at or "[cyan]pending[/cyan]", note)
+        Console().print(table)
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the Silk Way Star demo contest (12 countries + Rest of World)."""
+    with stores_for(settings_or_exit()) as settings:
+        _migrate(settings)
+        _seed_demo(settings)
+
+
+def page_urls(base: str, contest_id: str) -> list[tuple[str, str]]:
+    """Every page and API a person may want after start-up."""
+    return [
+        ("Viewer voting page", f"{base}/vote/{contest_id}"),
+        ("Jury tablet page", f"{base}/jury"),
+        ("Producer console", f"{base}/console/{contest_id}"),
+        ("Broadcast overlay", f"{base}/overlay/{contest_id}"),
+        ("Results (live)", f"{base}/api/v1/contests/{contest_id}/results?source=live"),
+        ("Leaderboard websocket",
+         f"{base.replace('http', 'ws', 1)}/ws/contests/{contest_id}/leaderboard"),
+        ("API docs", f"{base}/schema/swagger"),
+        ("OpenAPI document", f"{base}/schema"),
+        ("Health", f"{base}/healthz"),
+        ("Metrics", f"{base}/metrics"),
+    ]
+
+
+def print_welcome(settings: Settings, contest_id: str, port: int) -> None:
+    base = f"http://{settings.host}:{port}"
+    out = Console()
+    out.rule("[bold]SilkVote is starting[/bold]")
+    for label, url in page_urls(base, contest_id):
+        out.print(f"  {label:<24}{url}", soft_wrap=True, highlight=False)
+    hint = "  (generated; set ADMIN_TOKEN to choose one)" if settings.admin_token_generated else ""
+    out.print(f"\nAdmin token: [bold yellow]{settings.admin_token}[/bold yellow]{hint}")
+    out.print(f"Data folder: {settings.data_dir}   Stop with Ctrl-C.\n")

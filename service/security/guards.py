@@ -1,0 +1,87 @@
+"""Who may call a route: bearer tokens, Litestar guards, and contest-bound claims.
+
+Admin and results-reader checks are guards, declared on the routes they protect, so a
+handler body never starts for a caller it would refuse. Voter, juror and aggregator
+identities are dependencies that hand the handler verified claims.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from service.core.errors import forbidden, unauthorized
+from service.runtime import runtime_of
+from service.security.credentials import secrets_equal
+from service.security.tokens import Claims, TokenSigner
+
+Connection = ASGIConnection[Any, Any, Any, Any]
+
+
+def bearer_token(connection: Connection) -> str | None:
+    """The token from `Authorization: Bearer …` (or `?token=` for websockets and pages)."""
+    header = connection.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    return connection.query_params.get("token") or None
+
+
+def require_bearer(connection: Connection) -> str:
+    token = bearer_token(connection)
+    if token is None:
+        raise unauthorized("send a token in 'Authorization: Bearer <token>'")
+    return token
+
+
+def contest_claims(connection: Connection, signer: TokenSigner, kind: type[Claims],
+                   contest_id: str, what: str) -> Claims:
+    """The verified claims of the bearer token (`what`: "voter token", "juror session"),
+    which must be of `kind` and belong to `contest_id`."""
+    claims = signer.verify(require_bearer(connection), kind)
+    if claims is None:
+        raise unauthorized(f"{what} is invalid or expired")
+    if claims.contest != contest_id:
+        raise forbidden(f"this {what} belongs to another contest")
+    return claims
+
+
+def holds_admin_token(connection: Connection) -> bool:
+    token = bearer_token(connection)
+    admin_token = runtime_of(connection.app).settings.admin_token
+    return token is not None and secrets_equal(token, admin_token)
+
+
+def require_admin(connection: Connection) -> None:
+    """The producer's admin token, or 401 (for a route whose admin need depends on a
+    parameter; whole routes use the `admin_only` guard)."""
+    require_bearer(connection)
+    if not holds_admin_token(connection):
+        raise unauthorized("the admin token is required")
+
+
+def admin_only(connection: Connection, _: BaseRouteHandler) -> None:
+    """Guard: the producer's admin token, or 401."""
+    require_admin(connection)
+
+
+def results_reader(connection: Connection, _: BaseRouteHandler) -> None:
+    """Guard: results are public unless RESULTS_TOKEN is set (the admin token always
+    reads)."""
+    if results_access(connection) is None:
+        raise unauthorized("a results token is required")
+
+
+def results_access(connection: Connection) -> bool | None:
+    """True for the producer's full view, False for the public one, None when refused."""
+    if holds_admin_token(connection):
+        return True
+    wanted = runtime_of(connection.app).settings.results_token
+    token = bearer_token(connection)
+    if wanted is None or (token is not None and secrets_equal(token, wanted)):
+        return False
+    return None
