@@ -1,4 +1,4 @@
-"""Request and response bodies of contest administration (contract: spec/api.md)."""
+"""Request and response bodies of contest administration (contract: docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the audience vote endpoints (spec/api.md)."""
+"""Request and response bodies of the audience vote endpoints (docs/api.md)."""
 
 from __future__ import annotations
 

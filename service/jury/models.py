@@ -1,4 +1,4 @@
-"""Request and response bodies of the jury endpoints (spec/api.md, "Jury")."""
+"""Request and response bodies of the jury endpoints (docs/api.md, "Jury")."""
 
 from __future__ import annotations
 

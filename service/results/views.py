@@ -21,7 +21,7 @@ Counts = dict[str, dict[str, int]]
 
 
 class ResultsView(msgspec.Struct, kw_only=True):
-    """The results object of spec/api.md plus the show's state."""
+    """The results object of docs/api.md plus the show's state."""
 
     contest: str
     name: str
