@@ -17,7 +17,6 @@ def main() -> None:
     """
 
 
-
 for command in (server.up, server.serve, server.migrate, server.seed_demo_command,
                 ledger.score, ledger.recount, ledger.verify, ledger.export):
     main.add_command(command)
