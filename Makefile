@@ -33,7 +33,7 @@ test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q
 
 test-external: install
-	@if $(BIN)/python -m service.probe_stores "$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" "$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}"; then \
+	@if $(BIN)/python -m tests.harness.probe "$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" "$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}"; then \
 	  echo "==> suite against external PostgreSQL and Redis"; \
 	  DATABASE_URL="$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}" \
 	    $(BIN)/python -m pytest -q; \
@@ -48,7 +48,7 @@ browser:
 	fi
 
 bench: install
-	$(BIN)/silkvote bench
+	$(BIN)/python -m loadtests.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,9 +7,9 @@ prints the median time per batch and per vote in each round. Run it against the
 machine's PostgreSQL (autovacuum off there) to see what the statistics do; with
 `--migrations-up-to 0005` it shows the duplicate check that scanned the whole contest.
 
-Run: ``.venv/bin/python loadtests/bench_ledger.py [--rounds 4]``: in a fresh database
-on the machine's servers when DATABASE_URL and REDIS_URL are set (as `silkvote bench`),
-else on embedded ones.
+Run: ``.venv/bin/python -m loadtests.bench_ledger [--rounds 4]`` from the repository
+root: in a fresh database on the machine's servers when DATABASE_URL and REDIS_URL are
+set, else on embedded ones (the stores of the test harness, as the bench uses them).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from pathlib import Path
 
 import asyncpg
 
-from service.bench import open_stores
+from loadtests.bench.plan import CAP
 from service.contests.repository import create_ledger_partition
 from service.core.config import REPO_ROOT
 from service.intake.ledger import PendingVote, record_votes
+from tests.harness.stores import open_stores
 
 SIZES = (1, 44, 1000, 10_000)
-CAP = 20
 COUNTRIES = ("AZ", "AM", "GE", "IN", "KZ", "CN", "KG", "MN", "TJ", "TM", "UZ", "KR")
 
 
@@ -104,11 +104,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="apply only the migrations up to this number (e.g. 0005)")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
-    stores = open_stores(folder, migrations_up_to(args.migrations_up_to))
+    stores = asyncio.run(open_stores(folder, migrations=migrations_up_to(args.migrations_up_to),
+                                     prefix="silkvote_bench"))
     try:
         asyncio.run(run(stores.database_url, args.rounds))
     finally:
-        stores.close()
+        asyncio.run(stores.close())
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

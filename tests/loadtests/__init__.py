@@ -1,1 +1,1 @@
-"""Smoke runs of the Locust scenarios and of the `silkvote bench` machinery."""
+"""Smoke runs of the Locust scenarios and of the bench machinery (`loadtests/bench`)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.bench_history import RunRecord, history_section, load_history, record_run
+from loadtests.bench.history import RunRecord, history_section, load_history, record_run
 
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 

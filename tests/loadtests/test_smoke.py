@@ -1,6 +1,6 @@
 """CI smoke: every Locust scenario runs headless for a few seconds against a real server
-with no unexpected failure, and the `silkvote bench` machinery measures, checks the
-ledger and writes its report. Expected refusals (409/422/429, duplicates) are caught by
+with no unexpected failure, and the bench machinery (`loadtests/bench`) measures, checks
+the ledger and writes its report. Expected refusals (409/422/429, duplicates) are caught by
 the scenarios themselves and counted as successes, so any failure here is real.
 """
 
@@ -19,7 +19,11 @@ from typing import Any
 
 import pytest
 
-from service import bench
+from loadtests.bench.plan import Plan
+from loadtests.bench.report import merge_scoring_section, write_report
+from loadtests.bench.runner import Bench, open_contest
+from loadtests.bench.sampling import ProcessGroups
+from loadtests.bench.stats import bucket_counts, parse_histogram
 from tests.conftest import REPO, LiveServer, Stores, start_server
 
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -88,38 +92,34 @@ def test_each_locust_scenario_runs_without_unexpected_failures(
 @pytest.mark.slow  # ≈20 s: every bench phase for a second, plus process start-up
 def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
         live_server: LiveServer, stores: Stores, tmp_path: Path) -> None:
-    """A tiny `silkvote bench`: every phase kind for a second against the test server."""
+    """A tiny bench run: every phase kind for a second against the test server."""
     from rich.progress import Progress
 
     started = time.monotonic()
-    plan = bench.Plan(phase_s=1.0, concurrency=8, batch_connections=1, ws_clients=20,
-                      ws_s=2.0, ws_connect_s=1.5, generator_procs=1, two_workers=False,
-                      quick=True)
-    port = int(live_server.base_url.rsplit(":", 1)[1])
-    server = bench.Server(live_server.proc, port,
-                          bench.Admin(live_server.base_url, live_server.admin_token), 1,
-                          live_server.log_path)
-    groups = bench.ProcessGroups(live_server.proc.pid, None, None)
+    plan = Plan(phase_s=1.0, concurrency=8, batch_connections=1, ws_clients=20, ws_s=2.0,
+                ws_connect_s=1.5, generator_procs=1, two_workers=False, quick=True)
+    server = live_server
+    groups = ProcessGroups(live_server.proc.pid, None, None)
     with Progress(disable=True) as progress:
-        run = bench.Bench(plan, tmp_path, progress)
+        run = Bench(plan, tmp_path, progress)
         run.secrets_env["SIGNING_SECRET"] = live_server.env["SIGNING_SECRET"]
         run.stores_desc = "test stores"
         run.executor = ProcessPoolExecutor(2, mp_context=get_context("spawn"))
         try:
             run.run_phase(server, groups, "healthzw1", "/healthz", "healthz", 1.0, 8)
-            votes = server.admin.new_contest("smoke")
+            votes = open_contest(server, "smoke")
             run.run_phase(server, groups, "votesw1", "single votes", "vote", 1.0, 8, votes,
                           tag="s")
-            paced = server.admin.new_contest("paced")
+            paced = open_contest(server, "paced")
             run.run_phase(server, groups, "paced", "paced", "vote_rate", 1.0, 8, paced,
                           rate=50.0, tag="p")
-            batch = server.admin.new_contest("batch")
-            key = server.admin.call("POST", f"/api/v1/contests/{batch}/aggregator-keys",
-                                    {"name": "smoke"})["key"]
+            batch = open_contest(server, "batch")
+            key = server.call("POST", f"/api/v1/contests/{batch}/aggregator-keys",
+                              {"name": "smoke"})["key"]
             run.run_phase(server, groups, "batch", "batches", "batch", 1.0, 1, batch,
                           token=key, tag="b", resend_every=2)
             run.run_websockets(server, groups, workers=1)
-            run.verify(server, bench.Stores(stores.database_url, stores.redis_url, True, None))
+            run.verify(server, stores)
         finally:
             run.executor.shutdown()
     headline = run.headline()
@@ -132,7 +132,7 @@ def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
     assert min(ws.delays) > 0 and ws.per_update_clients == 20
     assert any(n for _, n in run.phase("votesw1").commit_batches)  # type: ignore[union-attr]
     (tmp_path / "benchmarks.md").write_text("# old\n\n## Scoring engine\n\nkept text\n")
-    page = bench.write_report(run, tmp_path)
+    page = write_report(run, tmp_path)
     text = page.read_text()
     assert "## Headline" in text and "kept text" in text
     assert "## Live leaderboard websockets" in text and "| 1 worker |" in text
@@ -144,9 +144,9 @@ def test_bench_machinery_measures_checks_the_ledger_and_writes_the_report(
 
 def test_the_scoring_section_survives_a_rewrite_of_the_page() -> None:
     old = "# SilkVote benchmarks\n\nold\n\n## Scoring engine\n\nfast\n\n## Later\n\nx\n"
-    merged = bench.merge_scoring_section("# SilkVote benchmarks\n\nnew\n", old)
+    merged = merge_scoring_section("# SilkVote benchmarks\n\nnew\n", old)
     assert merged == "# SilkVote benchmarks\n\nnew\n\n## Scoring engine\n\nfast\n"
-    assert bench.merge_scoring_section("new\n", "no section") == "new\n"
+    assert merge_scoring_section("new\n", "no section") == "new\n"
 
 
 def test_prometheus_histogram_deltas() -> None:
@@ -155,6 +155,5 @@ def test_prometheus_histogram_deltas() -> None:
     after = "silkvote_commit_batch_votes_bucket{le=\"1.0\"} 5.0\n" \
             "silkvote_commit_batch_votes_bucket{le=\"+Inf\"} 10.0\n"
     name = "silkvote_commit_batch_votes"
-    counts = bench.bucket_counts(bench.parse_histogram(before, name),
-                                 bench.parse_histogram(after, name))
+    counts = bucket_counts(parse_histogram(before, name), parse_histogram(after, name))
     assert counts == [(1.0, 3), (float("inf"), 4)]
