@@ -144,3 +144,8 @@ def admin(live_server: Any) -> Iterator[Admin]:
     client = Admin(live_server.base_url, live_server.admin_token)
     yield client
     client.close()
+
+
+def order_of(page: Any, selector: str = "#ranking .row") -> list[str]:
+    """The country codes of the rows `selector` matches, top to bottom."""
+    return list(page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.country)"))
