@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,17 @@ from scoring import decode_sheet, result_to_json, score
 
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+EXAMPLES = DOCS / "examples"
+
+
+def marked_json(page: Path, mark: str) -> object:
+    """The JSON block that follows ``<!-- example: mark -->`` on a docs page."""
+    found = re.search(
+        rf"<!-- example: {mark} -->\s*```json\n(.*?)\n```", page.read_text(), re.DOTALL
+    )
+    assert found is not None, f"no '{mark}' example in {page.name}"
+    return json.loads(found.group(1))
 
 
 def test_the_silk_way_star_result_file_is_what_the_engine_computes() -> None:
@@ -34,3 +45,9 @@ def test_the_silk_way_star_example_shows_what_the_docs_say() -> None:
     assert [line.country for line in result.scoreboard[:2]] == ["KR", "KZ"]
     televote_order = [step.to for step in result.reveal if step.body == "televote"]
     assert televote_order[-2:] == ["KR", "KZ"]
+
+
+def test_the_example_of_the_io_contract_is_what_the_engine_computes() -> None:
+    page = DOCS / "scoring-io.md"
+    sheet = decode_sheet(json.dumps(marked_json(page, "sheet")))
+    assert marked_json(page, "result") == json.loads(result_to_json(score(sheet)))
