@@ -2,7 +2,7 @@
 
 The library turns a result *sheet* (rules, entries, every country's votes) into a
 *result* (sets, scoreboard, reveal order, explanations) with exact arithmetic.
-The command-line contract is ``spec/scoring-io.md``; the rules in plain language are in
+The input and output contract is ``docs/scoring-io.md``; the rules in plain language are in
 ``docs/scoring.md``.
 """
 

@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m scoring",
-        description="Score a result sheet (spec/scoring-io.md) and print the result JSON.",
+        description="Score a result sheet (docs/scoring-io.md) and print the result JSON.",
     )
     parser.add_argument("sheet", nargs="?", help="the sheet JSON file ('-' for standard input)")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""Unit tests: each rule of spec/scoring-io.md, one behaviour per test."""
+"""Unit tests: each rule of docs/scoring-io.md, one behaviour per test."""
 
 from __future__ import annotations
 
