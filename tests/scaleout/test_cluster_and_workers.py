@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ import websockets
 from service.stores import redis_keys as keys
 from service.stores.redis import create_redis
 from tests.conftest import LiveServer, Stores, start_server
+from tests.harness.waiting import eventually
 from tests.scaleout.cluster import Cluster, start_cluster
 from tests.service.helpers import aggregator_headers, open_window, voter_headers
 from tests.service.test_live import ws_url
@@ -78,8 +80,13 @@ async def test_votes_caps_and_idempotency_hold_across_processes_on_a_cluster(
                                  headers=partner)).json()["accepted"] == 100
     assert sum(r.status_code == 201 for r in responses) == 10
     assert {r.status_code for r in responses} <= {200, 201, 429}
-    await asyncio.sleep(0.3)
-    verdict = (await api_a.post(f"/api/v1/contests/{cid}/verify", headers=first.admin)).json()
+
+    async def verify() -> dict[str, Any]:
+        r = await api_a.post(f"/api/v1/contests/{cid}/verify", headers=first.admin)
+        return dict(r.json())
+
+    verdict = await eventually(verify, 10, "the live tallies on the cluster to equal the ledger",
+                               ok=lambda v: v.get("ok"))
     assert verdict["ok"] and verdict["ledger_total"] == 110
 
 
