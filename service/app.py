@@ -22,7 +22,7 @@ from litestar.types import ControllerRouterHandler
 from service.contests.api import ContestController
 from service.core.config import Settings, load_settings
 from service.core.errors import EXCEPTION_HANDLERS
-from service.core.logs import configure_logging, request_observer
+from service.core.logs import configure_logging, observe_requests
 from service.intake.api import VoteController
 from service.jury.api import JuryController, open_session
 from service.live.ws import leaderboard_socket
@@ -60,16 +60,18 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], Any]:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI app (uvicorn calls this with no arguments in each worker)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
-    return Litestar(
+    configure_logging(settings.log_level, settings.log_format)
+    app = Litestar(
         route_handlers=route_handlers(),
         dependencies={"rt": Provide(provide_runtime, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[_lifespan(settings)],
-        middleware=[request_observer],
+        logging_config=None,  # logging is ours (service/core/logs.py); Litestar's own
+        # default config would replace the root handler with a plain-text one
         request_max_body_size=settings.max_body_bytes,
         cors_config=CORSConfig(allow_origins=settings.cors_origins,
-                               allow_headers=["Authorization", "Content-Type"]),
+                               allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                               expose_headers=["X-Request-ID"]),
         openapi_config=OpenAPIConfig(
             title="SilkVote API",
             version="1.0.0",
@@ -82,3 +84,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ],
         ),
     )
+    return observe_requests(app)  # outside the router: sees 404s and 405s too

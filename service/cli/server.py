@@ -12,10 +12,12 @@ from service.cli.context import console, run_db, settings_or_exit, stores_for
 from service.core.config import Settings
 
 
-def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings, quiet: bool = False) -> None:
     from service.stores.migrations import apply
 
     applied = run_db(settings, lambda conn: apply(conn, settings.migrations_dir))
+    if quiet:  # `serve`: apply() logs each migration it applies, as a log record
+        return
     for migration in applied:
         console.print(f"applied [bold]{migration.name}[/bold]")
     if not applied:
@@ -35,6 +37,7 @@ def _seed_demo(settings: Settings) -> str:
 def up(port: int | None) -> None:
     """Start everything on this machine: stores, migrations, demo contest, server."""
     os.environ.setdefault("SELF_SERVICE_TOKENS", "true")  # the demo viewer page needs them
+    os.environ.setdefault("LOG_FORMAT", "console")  # the demo runs in a person's terminal
     base = settings_or_exit()
     with stores_for(base) as settings:
         _migrate(settings)
@@ -51,8 +54,11 @@ def up(port: int | None) -> None:
               help="Worker processes; they share nothing but the stores.")
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Apply migrations and serve the API, pages and websockets."""
+    from service.core.logs import configure_logging
+
     with stores_for(settings_or_exit()) as settings:
-        _migrate(settings)
+        configure_logging(settings.log_level, settings.log_format)  # all of it as records
+        _migrate(settings, quiet=True)
         _serve(settings, host or settings.host, port or settings.port, workers)
 
 
@@ -61,13 +67,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from service.core.logs import logging_config
     from service.live.wire import DirectFrameProtocol
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
     uvicorn.run(
         "service.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+        # Our logging setup, which uvicorn applies here and again in each worker it spawns;
+        # log_level=None leaves the levels to it. Access lines come from request_observer.
+        log_config=logging_config(settings.log_level, settings.log_format), log_level=None,
+        access_log=False, timeout_graceful_shutdown=10,
         # uvicorn's 5 s default races clients and load balancers that reuse an idle
         # connection just as the server drops it: the request is lost to a reset.
         timeout_keep_alive=settings.keepalive_timeout_s,

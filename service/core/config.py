@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     leaderboard_hz: float = 2.0
     results_token: str | None = None
     log_level: str = "info"
+    log_format: str = "json"  # or "console": one readable line per record
     commit_window_ms: float = 2.0
     commit_max_batch: int = 512
     voter_token_ttl_s: int = 24 * 3600
@@ -145,6 +146,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     log_level = env.get("LOG_LEVEL", "info").lower()
     if log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError("LOG_LEVEL must be one of debug, info, warning, error")
+    log_format = (env.get("LOG_FORMAT") or "json").strip().lower()
+    if log_format not in {"json", "console"}:
+        raise ConfigError(f"LOG_FORMAT must be json or console, got {log_format!r}")
     return Settings(
         database_url=_url(env, "DATABASE_URL", ("postgresql", "postgres")),
         redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "unix")),
@@ -160,6 +164,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         leaderboard_hz=_float(env, "LEADERBOARD_HZ", 2.0, minimum=0.1),
         results_token=env.get("RESULTS_TOKEN") or None,
         log_level=log_level,
+        log_format=log_format,
         commit_window_ms=_float(env, "COMMIT_WINDOW_MS", 2.0, minimum=0.0),
         commit_max_batch=_int(env, "COMMIT_MAX_BATCH", 512, minimum=1),
         voter_token_ttl_s=_int(env, "VOTER_TOKEN_TTL_S", 24 * 3600, minimum=60),
