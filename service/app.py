@@ -26,7 +26,7 @@ from service.core.logs import configure_logging, observe_requests
 from service.intake.api import VoteController
 from service.jury.api import JuryController, open_session
 from service.live.ws import leaderboard_socket
-from service.ops.endpoints import healthz, metrics
+from service.ops.endpoints import healthz, livez, metrics, readyz
 from service.results.api import ResultsController
 from service.runtime import close_runtime, open_runtime, provide_runtime, start_components
 from service.web.pages import page_handlers
@@ -38,7 +38,7 @@ def route_handlers() -> list[ControllerRouterHandler]:
     """Every route of the service; feature modules add theirs here."""
     return [
         ContestController, VoteController, JuryController, open_session, ResultsController,
-        leaderboard_socket, healthz, metrics, *page_handlers(),
+        leaderboard_socket, healthz, livez, readyz, metrics, *page_handlers(),
     ]
 
 

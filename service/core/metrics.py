@@ -30,6 +30,39 @@ def votes(outcome: str) -> Any:
     """The vote counter of one outcome. Outcomes are a handful of fixed codes, so the
     labelled child is looked up once, not on every vote (a lock and a dict per call)."""
     return VOTES.labels(outcome)
+
+
+VOTES_BY_SOURCE = Counter(
+    "silkvote_votes_by_source_total", "Audience votes by where they came from (app: single "
+    "votes; aggregator: batches) and outcome", ["source", "outcome"],
+)
+
+
+@functools.cache
+def votes_from(source: str, outcome: str) -> Any:
+    """The by-source vote counter of one (source, outcome): resolved once, as `votes`."""
+    return VOTES_BY_SOURCE.labels(source, outcome)
+
+
+RATE_LIMITED = Counter(
+    "silkvote_rate_limited_total", "Requests refused 429 rate_limited, by limit", ["limit"],
+)
+
+
+@functools.cache
+def rate_limited(limit: str) -> Any:
+    """The refusal counter of one limit (ip, voter, jury-login)."""
+    return RATE_LIMITED.labels(limit)
+
+
+for _limit in ("ip", "voter", "jury-login"):  # exported at 0 from the start, so that
+    rate_limited(_limit)                     # rate() sees the first refusal of a show
+
+WINDOW_OPEN_SEEN = Gauge(
+    "silkvote_window_open_seen_timestamp_seconds", "When the reconciler last saw the "
+    "contest's voting window open (Unix time): recent while it is open, also when the "
+    "reconciling process changes", ["contest"], multiprocess_mode="max",
+)
 COMMIT_BATCH_SIZE = Histogram(
     "silkvote_commit_batch_votes", "Votes written per ledger transaction",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 10000),

@@ -83,6 +83,7 @@ class VoteController(Controller):
             refusal = "window_closed"
         if refusal is not None:
             metrics.votes(refusal).inc()
+            metrics.votes_from(APP_SOURCE, refusal).inc()
             raise refuse(refusal, data.entry)
         voter_hash = bytes.fromhex(voter.voter)
         pending = PendingVote(cid, app_dedupe_key(voter_hash, data.key), voter_hash,
@@ -134,6 +135,7 @@ async def record_batch(rt: Runtime, contest_id: str, votes: list[PendingVote]) -
 
 def vote_response(decision: Decision, entry: str) -> Response[VoteOut]:
     metrics.votes(decision.outcome).inc()
+    metrics.votes_from(APP_SOURCE, decision.outcome).inc()
     if decision.outcome == "accepted":
         return Response(VoteOut(True, decision.remaining), status_code=201)
     if decision.outcome == "duplicate":
@@ -168,4 +170,5 @@ def tally_batch(valid: list[tuple[str, PendingVote]], decisions: list[Decision],
             rejected.append(Rejection(vote_id, outcome))
     for code, count in outcomes.items():
         metrics.votes(code).inc(count)
+        metrics.votes_from("aggregator", code).inc(count)
     return BatchOut(outcomes["accepted"], outcomes["duplicate"], rejected)

@@ -82,6 +82,8 @@ class TallyCheck:
         return moved
 
     async def reconcile(self, contest: Contest) -> Comparison:
+        if contest.window == "open":
+            metrics.WINDOW_OPEN_SEEN.labels(contest.id).set_to_current_time()
         comparison = await self.compare(contest)
         drift = sum(abs(d.ledger - d.live) for d in comparison.differences)
         metrics.TALLY_DRIFT.labels(contest.id).set(drift)

@@ -1,13 +1,22 @@
-"""Operational endpoints: health for load balancers, metrics for Prometheus."""
+"""Operational endpoints: probes for orchestrators and load balancers, metrics for
+Prometheus.
+
+Three probes, because each asks a different question and a wrong answer costs
+differently: `/livez` (restart me?) must not fail when a store is down, since restarting
+every pod does not bring a database back; `/readyz` (send me traffic?) fails as soon as a
+store or a migration is missing; `/healthz` (both stores answer) stays as it always was,
+for the load balancers and the benchmark that already use it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
 from litestar import MediaType, Response, get
+from litestar.openapi import ResponseSpec
 
 from service.core.metrics import render
-from service.ops.health import Health
+from service.ops.health import Health, Liveness, Readiness
 from service.runtime import Runtime
 
 
@@ -15,6 +24,21 @@ from service.runtime import Runtime
 async def healthz(rt: Runtime) -> Response[Health]:
     body = await asyncio.shield(rt.health.shared())
     return Response(body, status_code=200 if body.status == "ok" else 503)
+
+
+@get("/livez", tags=["operations"], sync_to_thread=False,
+     summary="200 while the process's event loop answers; asks nothing of the stores")
+def livez() -> Liveness:
+    return Liveness()
+
+
+@get("/readyz", tags=["operations"],
+     summary="200 when both stores answer and every migration is applied, else 503",
+     responses={503: ResponseSpec(Readiness, description="A check failed: `failed` names "
+                                  "it, `pending` lists unapplied migration files")})
+async def readyz(rt: Runtime) -> Response[Readiness]:
+    body = await rt.health.readiness(rt.settings.migrations_dir)
+    return Response(body, status_code=200 if body.status == "ready" else 503)
 
 
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MediaType.TEXT)

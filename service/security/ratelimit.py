@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.core import metrics
 from service.core.errors import ApiError
 from service.stores.redis import is_cluster
 
@@ -69,6 +70,7 @@ class RateLimiter:
         if limit <= 0:
             return
         if self.hit(rate_key(bucket, identity, window_s), window_s) > limit:
+            metrics.rate_limited(bucket).inc()
             raise ApiError(429, "rate_limited",
                            f"too many requests; at most {limit} per {window_s} s — slow down")
 
