@@ -15,10 +15,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from service.apidocs.openapi import openapi_config
 from service.contests.api import ContestController
 from service.core.config import Settings, load_settings
 from service.core.errors import EXCEPTION_HANDLERS
@@ -49,7 +48,7 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], Any]:
         app.state.runtime = rt
         try:
             await start_components(rt)
-            log.info("service ready", extra={"pid_port": settings.port})
+            log.info("service ready")
             yield
         finally:
             await close_runtime(rt)
@@ -72,16 +71,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(allow_origins=settings.cors_origins,
                                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                                expose_headers=["X-Request-ID"]),
-        openapi_config=OpenAPIConfig(
-            title="SilkVote API",
-            version="1.0.0",
-            description="Audience votes, jury ballots and live results for song contests.",
-            path="/schema",
-            render_plugins=[
-                JsonRenderPlugin(path=["/", "/openapi.json"]),
-                SwaggerRenderPlugin(path="/swagger"),
-                RedocRenderPlugin(path="/redoc"),
-            ],
-        ),
+        openapi_config=openapi_config(),
     )
     return observe_requests(app)  # outside the router: sees 404s and 405s too
