@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-embedded test-external lint browser bench clean
+.PHONY: install run test test-embedded test-external lint browser promtool bench clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing SilkVote with its dev tools"
@@ -23,7 +23,7 @@ run: install
 
 ## make test: lint + the whole suite on embedded stores, then again on the machine's
 ## PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set or the default ports answer.
-test: install browser lint test-embedded test-external
+test: install browser promtool lint test-embedded test-external
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,6 +45,16 @@ browser:
 	  echo "==> installing Debian's chromium for browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	    || echo "chromium could not be installed: browser tests will be skipped"; \
+	fi
+
+## promtool (Debian's prometheus package) checks deploy/prometheus/ in tests/deploy/.
+## No recommends (node-exporter); only promtool is used, not the server it packages.
+promtool:
+	@if ! command -v promtool >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing Debian's prometheus package for promtool (alert rule checks)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends prometheus >/dev/null) \
+	    || echo "promtool could not be installed: alert rule checks will be skipped"; \
 	fi
 
 bench: install
