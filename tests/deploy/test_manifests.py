@@ -22,6 +22,9 @@ from typing import Any
 
 import pytest
 
+from service.app import route_handlers
+from service.ops.health import CHECK_TIMEOUT_S
+
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the deploy/ manifests")
@@ -128,8 +131,7 @@ def test_deployment_probes_resources_and_drain(resources: dict[str, dict[str, An
     deployment = resources["Deployment"]
     pod = deployment["spec"]["template"]["spec"]
     container = _container(deployment)
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/healthz", probe
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["port"] in ("http", 8000), probe
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
@@ -139,6 +141,34 @@ def test_deployment_probes_resources_and_drain(resources: dict[str, dict[str, An
     assert "sleep" in pre_stop.get("exec", {}).get("command", []) or "sleep" in pre_stop
     assert pod["terminationGracePeriodSeconds"] > 10 + 10  # preStop + uvicorn's grace
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_probes_restart_only_a_stuck_process_and_route_only_to_a_ready_one(
+        resources: dict[str, dict[str, Any]]) -> None:
+    """Liveness (and startup) never ask the stores: a database outage must not restart
+    every pod. Readiness asks the stores and the schema, and its timeout leaves the probe
+    time to answer with the failed check."""
+    container = _container(resources["Deployment"])
+    assert container["startupProbe"]["httpGet"]["path"] == "/livez"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["readinessProbe"]["timeoutSeconds"] > CHECK_TIMEOUT_S
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 60  # migrations at start
+
+
+def test_every_probe_the_deployment_files_use_is_a_route_of_the_service(
+        resources: dict[str, dict[str, Any]], compose: dict[str, Any]) -> None:
+    container = _container(resources["Deployment"])
+    used = {container[probe]["httpGet"]["path"]
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe")}
+    used |= set(re.findall(r"/[a-z]+z\b", " ".join(
+        compose["services"]["silkvote"]["healthcheck"]["test"])))
+    used |= set(re.findall(r"/[a-z]+z\b", " ".join(
+        rest for kw, rest in _dockerfile_instructions() if kw == "HEALTHCHECK")))
+    assert used == {"/livez", "/readyz"}
+    routes = {path for handler in route_handlers() for path in getattr(handler, "paths", ())}
+    assert used <= routes
 
 
 @pytest.mark.parametrize("kind", ["Deployment", "Job"])
@@ -240,7 +270,8 @@ def test_compose_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name in ("postgres", "redis", "silkvote"):
         assert services[name]["healthcheck"]["test"], name
-    assert "/healthz" in " ".join(services["silkvote"]["healthcheck"]["test"])
+    # readiness: the load balancer starts once a replica has its stores and its schema
+    assert "/readyz" in " ".join(services["silkvote"]["healthcheck"]["test"])
 
 
 def test_compose_app_environment(compose: dict[str, Any]) -> None:
@@ -293,7 +324,8 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck() -> None:
     assert user not in ("root", "0"), user
     assert user.isdigit(), "a numeric USER lets Kubernetes verify runAsNonRoot"
     health = [rest for kw, rest in runtime if kw == "HEALTHCHECK"]
-    assert health and "/healthz" in health[-1] and "python" in health[-1]
+    # liveness: Swarm replaces unhealthy containers, which does not fix a lost store
+    assert health and "/livez" in health[-1] and "python" in health[-1]
     assert ("EXPOSE", "8000") in runtime
     assert ("ENTRYPOINT", '["silkvote"]') in runtime
     assert ("CMD", '["serve", "--workers", "2"]') in runtime
