@@ -8,7 +8,8 @@ EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: install run test test-embedded test-external lint browser promtool bench clean
 
-$(STAMP): pyproject.toml
+## dev = the embedded stores (`make run`, the suite) + the bench + the test tools.
+$(STAMP): pyproject.toml setup.py
 	@echo "==> creating $(VENV) and installing SilkVote with its dev tools"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
 import msgspec
 
+# The checkout's root, for tools that only run from the repository (tests, bench) and
+# for the migrations of a checkout. No default of an installed package points here:
+# installed, this would be site-packages.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shipped_migrations() -> Path:
+    """The SQL migrations that came with this code, wherever it is installed.
+
+    The repository's top-level `migrations/` is their one source; the wheel carries a
+    copy as `service/migrations/` (mapped at build time, see setup.py), found through
+    `importlib.resources`. A checkout or an editable install has no such copy and reads
+    the repository's folder.
+    """
+    packaged = resources.files("service") / "migrations"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return REPO_ROOT / "migrations"
 
 
 class ConfigError(ValueError):
@@ -32,8 +50,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token_generated: bool = False
     signing_secret: str = ""
     voter_hash_key: str = ""
-    data_dir: Path = REPO_ROOT / "var"
-    migrations_dir: Path = REPO_ROOT / "migrations"
+    data_dir: Path = Path("var")  # DATA_DIR, relative to the working folder
+    migrations_dir: Path = msgspec.field(default_factory=shipped_migrations)  # MIGRATIONS_DIR
     vote_cap: int = 20
     leaderboard_hz: float = 2.0
     results_token: str | None = None
@@ -139,9 +157,11 @@ def _persistent_secret(env: dict[str, str], name: str, data_dir: Path) -> tuple[
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build and validate settings from `environ` (default: os.environ) plus `.env`."""
     source = dict(os.environ if environ is None else environ)
-    dotenv = read_dotenv(Path(source.get("SILKVOTE_ENV_FILE", REPO_ROOT / ".env")))
+    # Both relative to the working folder (as `make run` from the checkout has them),
+    # never to the code: an installed package would write into site-packages.
+    dotenv = read_dotenv(Path(source.get("SILKVOTE_ENV_FILE") or ".env").expanduser())
     env = {**dotenv, **source}
-    data_dir = Path(env.get("DATA_DIR") or REPO_ROOT / "var").expanduser().resolve()
+    data_dir = Path(env.get("DATA_DIR") or "var").expanduser().resolve()
     admin_token, generated = _persistent_secret(env, "ADMIN_TOKEN", data_dir)
     log_level = env.get("LOG_LEVEL", "info").lower()
     if log_level not in {"debug", "info", "warning", "error"}:
@@ -159,7 +179,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         signing_secret=_persistent_secret(env, "SIGNING_SECRET", data_dir)[0],
         voter_hash_key=_persistent_secret(env, "VOTER_HASH_KEY", data_dir)[0],
         data_dir=data_dir,
-        migrations_dir=Path(env.get("MIGRATIONS_DIR") or REPO_ROOT / "migrations"),
+        migrations_dir=Path(env.get("MIGRATIONS_DIR") or shipped_migrations()),
         vote_cap=_int(env, "VOTE_CAP", 20, minimum=1),
         leaderboard_hz=_float(env, "LEADERBOARD_HZ", 2.0, minimum=0.1),
         results_token=env.get("RESULTS_TOKEN") or None,

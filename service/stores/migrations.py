@@ -2,6 +2,10 @@
 
 A PostgreSQL advisory lock serialises concurrent starters (several replicas booting at
 once): the first applies, the others wait and then find nothing left to do.
+
+Which folder: `Settings.migrations_dir` (`MIGRATIONS_DIR`, else the migrations shipped
+with the code, see `service.core.config.shipped_migrations`). A folder without any
+migration is an error, never "up to date": it means the schema was not found.
 """
 
 from __future__ import annotations
@@ -49,14 +53,28 @@ class MigrationStatus:
     checksum_matches: bool
 
 
+class MigrationsNotFound(FileNotFoundError):
+    """The migrations folder is missing or holds no migration; the message names it."""
+
+
 def discover(folder: Path) -> list[Migration]:
-    """Every `NNNN_name.sql` file in `folder`, ordered by its number."""
+    """Every `NNNN_name.sql` file in `folder`, ordered by its number.
+
+    Raises MigrationsNotFound when the folder is missing or empty: applying nothing
+    would report an empty database as up to date.
+    """
+    if not folder.is_dir():
+        raise MigrationsNotFound(f"migrations folder {folder} does not exist "
+                                 "(check MIGRATIONS_DIR)")
     found = []
     for path in sorted(folder.glob("*.sql")):
         match = _FILE_PATTERN.match(path.name)
         if match is None:
             raise ValueError(f"migration file {path.name} must be named NNNN_description.sql")
         found.append(Migration(match.group(1), path.name, path.read_text(encoding="utf-8")))
+    if not found:
+        raise MigrationsNotFound(f"migrations folder {folder} holds no NNNN_name.sql file "
+                                 "(check MIGRATIONS_DIR)")
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise ValueError(f"two migration files share a number in {folder}")
@@ -65,11 +83,12 @@ def discover(folder: Path) -> list[Migration]:
 
 async def status(conn: Conn, folder: Path) -> list[MigrationStatus]:
     """Each known migration with when it was applied (None = pending)."""
+    known = discover(folder)  # before touching the database: a wrong folder changes nothing
     await conn.execute(_CREATE_TABLE)
     rows = await conn.fetch("SELECT version, checksum, applied_at FROM schema_migrations")
     applied = {r["version"]: r for r in rows}
     result = []
-    for migration in discover(folder):
+    for migration in known:
         row = applied.get(migration.version)
         result.append(MigrationStatus(
             migration,
@@ -81,6 +100,7 @@ async def status(conn: Conn, folder: Path) -> list[MigrationStatus]:
 
 async def apply(conn: Conn, folder: Path) -> list[Migration]:
     """Apply pending migrations under the advisory lock; return the ones applied now."""
+    discover(folder)  # a missing folder fails here, before waiting for the lock
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
     try:
         applied_now = []
