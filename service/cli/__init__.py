@@ -8,12 +8,15 @@ from service.cli import ledger, server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="silkvote", prog_name="silkvote",
+                      message="%(prog)s %(version)s")  # the installed distribution's version
 def main() -> None:
     """SilkVote: voting and results engine for live song contests.
 
     \b
     Quick start:   silkvote up        (embedded stores, demo contest, serve)
-    Configuration: environment variables or .env — see README.md.
+    Production:    DATABASE_URL=… REDIS_URL=… silkvote serve
+    Configuration: environment variables or ./.env — see README.md.
     """
 
 

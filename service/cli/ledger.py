@@ -8,7 +8,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from service.cli.context import console, run_with_runtime, settings_or_exit, stores_for
+from service.cli.context import (
+    console,
+    embedded_option,
+    run_with_runtime,
+    settings_or_exit,
+    stores_for,
+)
 from service.runtime import Runtime
 
 
@@ -26,8 +32,12 @@ def score(args: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("contest", required=False)
-def recount(contest: str | None) -> None:
-    """Rebuild live tallies (Redis) and cap counters from the ledger (PostgreSQL)."""
+@embedded_option
+def recount(contest: str | None, embedded: bool) -> None:
+    """Rebuild live tallies (Redis) and cap counters from the ledger (PostgreSQL).
+
+    Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
+    """
     from rich.progress import Progress
 
     from service.ops.maintenance import contest_ids
@@ -47,15 +57,19 @@ def recount(contest: str | None) -> None:
                     f"{caps} cap counters corrected")
                 progress.advance(task)
 
-    with stores_for(settings_or_exit()) as settings:
+    with stores_for(settings_or_exit(), "recount", embedded=embedded) as settings:
         run_with_runtime(settings, work)
 
 
 @click.command()
 @click.argument("contest", required=False)
 @click.option("--audit", is_flag=True, help="Also re-walk the ballot audit hash chain.")
-def verify(contest: str | None, audit: bool) -> None:
-    """Compare live tallies with the ledger; print every difference (exit 1 if any)."""
+@embedded_option
+def verify(contest: str | None, audit: bool, embedded: bool) -> None:
+    """Compare live tallies with the ledger; print every difference (exit 1 if any).
+
+    Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
+    """
     from service.ops.maintenance import contest_ids
 
     async def work(rt: Runtime) -> int:
@@ -81,7 +95,7 @@ def verify(contest: str | None, audit: bool) -> None:
                     Console().print("  audit chain intact")
         return failures
 
-    with stores_for(settings_or_exit()) as settings:
+    with stores_for(settings_or_exit(), "verify", embedded=embedded) as settings:
         failures = run_with_runtime(settings, work)
     sys.exit(1 if failures else 0)
 
@@ -91,13 +105,17 @@ def verify(contest: str | None, audit: bool) -> None:
               help="Export every ballot version and the audit trail of CONTEST.")
 @click.option("--out", "out_dir", type=click.Path(), default=".", show_default=True,
               help="Folder for the CSV files.")
-def export(contest: str, out_dir: str) -> None:
-    """Write ballots and the audit trail to CSV for the independent scrutineer."""
+@embedded_option
+def export(contest: str, out_dir: str, embedded: bool) -> None:
+    """Write ballots and the audit trail to CSV for the independent scrutineer.
+
+    Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
+    """
     from pathlib import Path
 
     from service.ops.maintenance import export_ballots
 
-    with stores_for(settings_or_exit()) as settings:
+    with stores_for(settings_or_exit(), "export", embedded=embedded) as settings:
         paths = run_with_runtime(settings, lambda rt: export_ballots(rt, contest, Path(out_dir)))
     for path in paths:
         Console().print(f"wrote {path}")

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from service.cli.context import console, run_db, settings_or_exit, stores_for
+from service.cli.context import (
+    console,
+    embedded_option,
+    fail,
+    run_db,
+    settings_or_exit,
+    stores_for,
+)
 from service.core.config import Settings
+
+
+def _migrations_folder(settings: Settings) -> Path:
+    """The folder `migrate` reads; exit 2 if it holds no migration (never "up to date")."""
+    from service.stores.migrations import MigrationsNotFound, discover
+
+    folder = settings.migrations_dir
+    try:
+        discover(folder)
+    except (MigrationsNotFound, ValueError) as exc:
+        fail(click.get_current_context().info_name or "migrate", str(exc))
+    return folder
 
 
 def _migrate(settings: Settings, quiet: bool = False) -> None:
     from service.stores.migrations import apply
 
-    applied = run_db(settings, lambda conn: apply(conn, settings.migrations_dir))
+    folder = _migrations_folder(settings)
+    applied = run_db(settings, lambda conn: apply(conn, folder))
     if quiet:  # `serve`: apply() logs each migration it applies, as a log record
         return
     for migration in applied:
@@ -39,7 +60,7 @@ def up(port: int | None) -> None:
     os.environ.setdefault("SELF_SERVICE_TOKENS", "true")  # the demo viewer page needs them
     os.environ.setdefault("LOG_FORMAT", "console")  # the demo runs in a person's terminal
     base = settings_or_exit()
-    with stores_for(base) as settings:
+    with stores_for(base, "up", embedded=True) as settings:  # the demo: embedded by default
         _migrate(settings)
         contest_id = _seed_demo(settings)
         port = port or settings.port
@@ -52,11 +73,15 @@ def up(port: int | None) -> None:
 @click.option("--port", type=int, default=None, help="HTTP port (default: PORT or 8000).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Worker processes; they share nothing but the stores.")
-def serve(host: str | None, port: int | None, workers: int) -> None:
-    """Apply migrations and serve the API, pages and websockets."""
+@embedded_option
+def serve(host: str | None, port: int | None, workers: int, embedded: bool) -> None:
+    """Apply migrations and serve the API, pages and websockets.
+
+    Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
+    """
     from service.core.logs import configure_logging
 
-    with stores_for(settings_or_exit()) as settings:
+    with stores_for(settings_or_exit(), "serve", embedded=embedded) as settings:
         configure_logging(settings.log_level, settings.log_format)  # all of it as records
         _migrate(settings, quiet=True)
         _serve(settings, host or settings.host, port or settings.port, workers)
@@ -91,15 +116,21 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 @click.command()
 @click.option("--status", "show_status", is_flag=True, help="List migrations, applied or pending.")
-def migrate(show_status: bool) -> None:
-    """Apply the SQL files in migrations/ in order (safe to run from many processes)."""
-    with stores_for(settings_or_exit()) as settings:
+@embedded_option
+def migrate(show_status: bool, embedded: bool) -> None:
+    """Apply the shipped SQL migrations in order (safe to run from many processes).
+
+    Needs DATABASE_URL (exit 2 without it), unless --embedded. MIGRATIONS_DIR
+    overrides the migrations that come with the package.
+    """
+    with stores_for(settings_or_exit(), "migrate", embedded=embedded, redis=False) as settings:
         if not show_status:
             _migrate(settings)
             return
         from service.stores.migrations import status
 
-        rows = run_db(settings, lambda conn: status(conn, settings.migrations_dir))
+        folder = _migrations_folder(settings)
+        rows = run_db(settings, lambda conn: status(conn, folder))
         table = Table("migration", "applied at", "note")
         for row in rows:
             note = "" if row.checksum_matches else "[yellow]file changed since applied[/yellow]"
@@ -108,9 +139,13 @@ def migrate(show_status: bool) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
-    """Create the Silk Way Star demo contest (12 countries + Rest of World)."""
-    with stores_for(settings_or_exit()) as settings:
+@embedded_option
+def seed_demo_command(embedded: bool) -> None:
+    """Create the Silk Way Star demo contest (12 countries + Rest of World).
+
+    Needs DATABASE_URL (exit 2 without it), unless --embedded.
+    """
+    with stores_for(settings_or_exit(), "seed-demo", embedded=embedded, redis=False) as settings:
         _migrate(settings)
         _seed_demo(settings)
 
