@@ -22,11 +22,14 @@ STATIC_DIR = WEB_DIR / "static"
 TEMPLATES_DIR = WEB_DIR / "templates"
 
 
-def content_security_policy(frame_ancestors: str) -> str:
+def content_security_policy(frame_ancestors: str, *, styled_viewer: bool = False) -> str:
+    """`styled_viewer` is for ReDoc (/schema/redoc): it styles itself with `<style>`
+    elements and searches in a worker made from a blob. Scripts stay same-origin."""
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' 'unsafe-inline'" if styled_viewer else "style-src 'self'",
+        *(["worker-src 'self' blob:"] if styled_viewer else []),
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self' ws: wss:",
@@ -37,10 +40,12 @@ def content_security_policy(frame_ancestors: str) -> str:
     ])
 
 
-def security_headers(*, embeddable: bool = False) -> dict[str, str]:
+def security_headers(*, embeddable: bool = False, styled_viewer: bool = False
+                     ) -> dict[str, str]:
     """Headers for an HTML page; `embeddable` lets any site frame it (the overlay)."""
     headers = {
-        "Content-Security-Policy": content_security_policy("*" if embeddable else "'self'"),
+        "Content-Security-Policy": content_security_policy(
+            "*" if embeddable else "'self'", styled_viewer=styled_viewer),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
