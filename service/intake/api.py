@@ -12,8 +12,10 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from service.apidocs.routes import documented
 from service.contests.models import Contest, VoterTokenOut
 from service.contests.rules import check_voting_country
 from service.contests.tokens import issue_voter_token
@@ -71,7 +73,12 @@ class VoteController(Controller):
     path = "/api/v1/contests/{cid:str}"
     tags = ["audience votes"]
 
+    @documented("castVote", {
+        404: ["not_found"], 409: ["window_closed"], 429: ["rate_limited", "vote_cap_reached"],
+        422: ["unknown_entry", "own_country", "unknown_country"]})
     @post("/votes", status_code=HTTP_201_CREATED,
+          responses={200: ResponseSpec(VoteOut, description="A retry of a vote already "
+                                       "counted (same `key`): `duplicate` is true")},
           dependencies={"voter": Provide(voter_claims, sync_to_thread=False)},
           summary="Cast one audience vote (voter token); 201 only once it is in the ledger")
     async def vote(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
@@ -91,6 +98,7 @@ class VoteController(Controller):
         decision = await rt.committer.submit(pending)
         return vote_response(decision, data.entry)
 
+    @documented("getMyVotes", {404: ["not_found"]})
     @get("/votes/me", dependencies={"voter": Provide(voter_claims, sync_to_thread=False)},
          summary="How many votes the token's voter has used and has left")
     async def me(self, rt: Runtime, cid: str, voter: VoterClaims) -> VoterStatus:
@@ -99,6 +107,7 @@ class VoteController(Controller):
         return VoterStatus(voter.country, used, max(contest.vote_cap - used, 0),
                            contest.vote_cap)
 
+    @documented("castVoteBatch", {404: ["not_found"], 409: ["window_closed"]})
     @post("/votes/batch", status_code=HTTP_200_OK,
           dependencies={"aggregator": Provide(aggregator_id)},
           summary="Forward a batch of votes (aggregator key); re-sent ids count once")
@@ -114,6 +123,8 @@ class VoteController(Controller):
         await rt.tallies.publish_accepted(accepted)
         return tally_batch(valid, decisions, rejected)
 
+    @documented("issueDeviceToken", {403: ["forbidden"], 404: ["not_found"],
+                                     422: ["unknown_country"]})
     @post("/device-token", status_code=HTTP_201_CREATED,
           summary="Self-service voter token for a device (demo mode: SELF_SERVICE_TOKENS)")
     async def device_token(self, rt: Runtime, cid: str, data: DeviceTokenIn) -> VoterTokenOut:

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.di import Provide
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from service.apidocs.routes import documented
 from service.contests.models import JurorIn, JurorOut
 from service.contests.rules import check_voting_country
 from service.core.errors import ApiError, not_found, unauthorized
@@ -32,6 +33,8 @@ from service.security.tokens import JurorClaims
 JUROR_SESSION_S = 3 * 24 * 3600  # a dress rehearsal and a final, with margin
 
 
+@documented("openJurySession", {401: ["unauthorized"], 409: ["code_used"],
+                                 429: ["rate_limited"]})
 @post("/api/v1/jury/session", status_code=HTTP_201_CREATED, tags=["jury"],
       summary="Exchange a juror's one-time access code for a session token")
 async def open_session(request: Request[Any, Any, Any], rt: Runtime, data: SessionIn
@@ -58,6 +61,8 @@ class JuryController(Controller):
     path = "/api/v1/contests/{cid:str}"
     tags = ["jury"]
 
+    @documented("putBallot", {404: ["not_found"], 409: ["ballot_locked"], 422: [
+        "unknown_entry", "own_country", "duplicate_entry", "incomplete_ranking"]})
     @put("/ballot", status_code=HTTP_200_OK, dependencies={"juror": Provide(juror_claims)},
          summary="Submit or replace the juror's own ballot (until the jury lock)")
     async def put_ballot(self, rt: Runtime, cid: str, data: BallotIn, juror: JurorClaims
@@ -68,6 +73,7 @@ class JuryController(Controller):
         at = await rt.jury.save_ballot(cid, juror.juror, data.ranking, digest)
         return BallotOut(data.ranking, at, digest)
 
+    @documented("getBallot", {404: ["not_found"]})
     @get("/ballot", dependencies={"juror": Provide(juror_claims)},
          summary="The juror's own latest ballot")
     async def get_ballot(self, rt: Runtime, cid: str, juror: JurorClaims) -> BallotOut:
@@ -76,6 +82,7 @@ class JuryController(Controller):
             raise not_found("ballot")
         return BallotOut(list(row["ranking"]), row["submitted_at"], row["ballot_hash"])
 
+    @documented("lockJury", {404: ["not_found"]})
     @post("/jury/lock", status_code=HTTP_200_OK, guards=[admin_only],
           summary="The jury deadline: no ballot changes after it (admin)")
     async def lock(self, rt: Runtime, cid: str) -> LockOut:
@@ -85,6 +92,7 @@ class JuryController(Controller):
         await rt.events.publish(cid, "jury_lock")
         return LockOut(locked_at)
 
+    @documented("createJuror", {404: ["not_found"], 422: ["unknown_country", "no_jury"]})
     @post("/jurors", status_code=HTTP_201_CREATED, guards=[admin_only],
           summary="Create a juror and their one-time access code, shown once (admin)")
     async def create_juror(self, rt: Runtime, cid: str, data: JurorIn) -> JurorOut:
@@ -96,12 +104,14 @@ class JuryController(Controller):
         juror_id = await rt.jury.add_juror(cid, data.country, data.name, hash_secret(code))
         return JurorOut(juror_id=juror_id, code=code)
 
+    @documented("listJurors", {404: ["not_found"]})
     @get("/jurors", guards=[admin_only], summary="Jurors with code and ballot status (admin)")
     async def jurors(self, rt: Runtime, cid: str) -> list[JurorStatus]:
         await rt.contests.get(cid)
         return [JurorStatus(r["id"], r["country"], r["name"], r["code_used"], r["ballot_at"])
                 for r in await rt.jury.statuses(cid)]
 
+    @documented("reissueJurorCode", {404: ["not_found"]})
     @post("/jurors/{juror_id:str}/code", status_code=HTTP_201_CREATED, guards=[admin_only],
           summary="Reissue a juror's access code; the old code and session stop working (admin)")
     async def reissue(self, rt: Runtime, cid: str, juror_id: str) -> CodeOut:

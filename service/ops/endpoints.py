@@ -15,23 +15,29 @@ import asyncio
 from litestar import MediaType, Response, get
 from litestar.openapi import ResponseSpec
 
+from service.apidocs.routes import documented
 from service.core.metrics import render
 from service.ops.health import Health, Liveness, Readiness
 from service.runtime import Runtime
 
 
-@get("/healthz", tags=["operations"], summary="200 when PostgreSQL and Redis answer, else 503")
+@documented("getHealth")
+@get("/healthz", tags=["operations"], summary="200 when PostgreSQL and Redis answer, else 503",
+     responses={503: ResponseSpec(Health, description="A store did not answer: its field "
+                                  "names the kind of error")})
 async def healthz(rt: Runtime) -> Response[Health]:
     body = await asyncio.shield(rt.health.shared())
     return Response(body, status_code=200 if body.status == "ok" else 503)
 
 
+@documented("getLiveness")
 @get("/livez", tags=["operations"], sync_to_thread=False,
      summary="200 while the process's event loop answers; asks nothing of the stores")
 def livez() -> Liveness:
     return Liveness()
 
 
+@documented("getReadiness")
 @get("/readyz", tags=["operations"],
      summary="200 when both stores answer and every migration is applied, else 503",
      responses={503: ResponseSpec(Readiness, description="A check failed: `failed` names "
@@ -41,6 +47,7 @@ async def readyz(rt: Runtime) -> Response[Readiness]:
     return Response(body, status_code=200 if body.status == "ready" else 503)
 
 
+@documented("getMetrics")
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MediaType.TEXT)
 async def metrics() -> Response[bytes]:
     body, content_type = render()

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.status_codes import HTTP_200_OK
 
 from scoring import RevealStep
+from service.apidocs.routes import documented
 from service.core.errors import ApiError
 from service.intake.reconcile import Comparison
 from service.results.compute import Source
@@ -37,6 +38,7 @@ class ResultsController(Controller):
     path = "/api/v1/contests/{cid:str}"
     tags = ["results"]
 
+    @documented("getResults", {400: ["invalid_body"], 404: ["not_found"]})
     @get("/results", guards=[results_reader],
          summary="Scoreboard, sets, reveal and counts (live tallies or the ledger)")
     async def results(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
@@ -48,6 +50,7 @@ class ResultsController(Controller):
         public, full = await rt.results.views(contest, source)
         return full if view == "full" else public
 
+    @documented("getReveal", {404: ["not_found"]})
     @get("/reveal", guards=[results_reader], summary="Reveal steps shown on air so far")
     async def reveal(self, rt: Runtime, cid: str) -> RevealState:
         contest = await rt.contests.get(cid)
@@ -56,6 +59,7 @@ class ResultsController(Controller):
         return RevealState(min(contest.revealed, len(steps)), len(steps),
                            steps[: contest.revealed])
 
+    @documented("revealNext", {404: ["not_found"], 409: ["window_open", "reveal_complete"]})
     @post("/reveal/next", status_code=HTTP_200_OK, guards=[admin_only],
           summary="Advance the on-air reveal one step (admin); freezes the official result")
     async def reveal_next(self, rt: Runtime, cid: str) -> RevealState:
@@ -70,11 +74,13 @@ class ResultsController(Controller):
         await rt.events.publish(cid, "reveal", revealed)
         return RevealState(revealed, total, result.reveal[:revealed], result.reveal[revealed - 1])
 
+    @documented("verifyTallies", {404: ["not_found"]})
     @post("/verify", status_code=HTTP_200_OK, guards=[admin_only],
           summary="Compare live tallies with the ledger and list every difference (admin)")
     async def verify(self, rt: Runtime, cid: str) -> Comparison:
         return await rt.tally_check.compare(await rt.contests.get(cid))
 
+    @documented("getStats", {404: ["not_found"]})
     @get("/stats", guards=[admin_only], summary="Live vote counts for the producer console (admin)")
     async def stats(self, rt: Runtime, cid: str) -> Stats:
         contest = await rt.contests.get(cid)
