@@ -91,7 +91,7 @@ async def open_runtime(settings: Settings) -> Runtime:
                              timeout_s=settings.db_timeout_s)
     redis = create_redis(settings.redis_url)
     contest_store = ContestStore(pool)
-    contests = ContestCache(contest_store)
+    contests = ContestCache(contest_store, timeout_s=settings.db_timeout_s)
     ledger = VoteLedger(pool, settings.db_timeout_s)
     tallies = LiveTallies(redis)
     tally_check = TallyCheck(ledger, tallies)

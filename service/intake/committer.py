@@ -13,6 +13,13 @@ in one batch, and the process sits idle while the ledger writes it (a sixth of t
 with 64 busy connections on one worker). Cut in halves, one half is written while the
 process reads and checks the other. Where workers already share every core, the idle
 time is another worker's, and bigger batches save CPU, so the cut stays off.
+
+Every vote is answered within `timeout_s` of its arrival, even when PostgreSQL stalls:
+a vote still waiting for a write slot at its deadline is refused (503) and leaves the
+queue, and a batch still being written at its first vote's deadline answers all of its
+requests 503 without waiting for asyncpg to give up on the server. A 503 never hides
+a lost vote: if the write commits after all, the client's retry with the same key
+finds it (`duplicate`).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from service.intake.tallies import LiveTallies
 log = logging.getLogger("silkvote.intake")
 
 MIN_CUT = 8  # smallest batch cut before the window ends (4 to 12 measured alike)
-Waiter = tuple[PendingVote, "asyncio.Future[Decision]"]
+Waiter = tuple[PendingVote, "asyncio.Future[Decision]", float]  # vote, answer, deadline
 
 
 class GroupCommitter:
@@ -50,6 +57,7 @@ class GroupCommitter:
         self._timeout_s = timeout_s
         self._pending: list[Waiter] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._expiry: asyncio.TimerHandle | None = None
         self._in_flight = 0
         self._in_flight_votes = 0
         self._meter = meter or SpareCoreMeter()
@@ -67,12 +75,13 @@ class GroupCommitter:
 
     async def submit(self, vote: PendingVote) -> Decision:
         """The ledger's decision on `vote`, once it is committed (or ApiError 503)."""
-        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        self._pending.append((vote, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Decision] = loop.create_future()
+        self._pending.append((vote, future, loop.time() + self._timeout_s))
         if len(self._pending) >= self._cut_size() and self._in_flight < self._max_in_flight:
             self._flush()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._window_s, self._flush)
+            self._timer = loop.call_later(self._window_s, self._flush)
         return await future
 
     def _cut_size(self) -> int:
@@ -85,8 +94,11 @@ class GroupCommitter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._pending or self._in_flight >= self._max_in_flight:
-            return  # a finishing batch calls us again
+        if not self._pending:
+            return
+        if self._in_flight >= self._max_in_flight:  # a finishing batch calls us again
+            self._expire_at_deadline()
+            return
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
         self._in_flight += 1
@@ -94,6 +106,28 @@ class GroupCommitter:
         task = asyncio.get_running_loop().create_task(self._write(batch))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _expire_at_deadline(self) -> None:
+        """While every write slot is busy, refuse queued votes as their deadlines pass."""
+        if self._expiry is None and self._pending:
+            self._expiry = asyncio.get_running_loop().call_at(self._pending[0][2],
+                                                              self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        now = asyncio.get_running_loop().time()
+        due = 0
+        while due < len(self._pending) and self._pending[due][2] <= now:
+            due += 1  # arrivals are queued in order, so their deadlines are too
+        if due:
+            expired = self._pending[:due]
+            del self._pending[:due]
+            metrics.LEDGER_FAILURES.inc()
+            log.warning("%d votes waited %.1f s for a ledger write slot; answered 503",
+                        due, self._timeout_s)
+            _refuse(expired)
+        if self._in_flight >= self._max_in_flight:
+            self._expire_at_deadline()
 
     async def _write(self, batch: list[Waiter]) -> None:
         """Commit `batch` and move the live tallies. While batches are cut early, the
@@ -123,6 +157,10 @@ class GroupCommitter:
         by_contest: dict[str, list[Waiter]] = defaultdict(list)
         for waiter in batch:
             by_contest[waiter[0].contest].append(waiter)
+        # The batch's requests are answered 503 at the first one's deadline even while
+        # asyncpg still waits for a stalled server (its statement timeout surfaces only
+        # once the server acknowledges the cancellation, which a stopped server never does).
+        deadline = asyncio.get_running_loop().call_at(batch[0][2], _refuse, batch)
         try:
             async with self._pool.acquire(timeout=self._timeout_s) as conn:
                 decided = [
@@ -133,14 +171,21 @@ class GroupCommitter:
         except Exception as exc:  # commit state unknown or refused: clients retry with keys
             log.warning("ledger write of %d votes failed: %s", len(batch), exc)
             metrics.LEDGER_FAILURES.inc()
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(unavailable())
+            _refuse(batch)
             return []
+        finally:
+            deadline.cancel()
         metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
         for waiters, decisions in decided:
-            for (_, future), decision in zip(waiters, decisions, strict=True):
+            for (_, future, _), decision in zip(waiters, decisions, strict=True):
                 if not future.done():
                     future.set_result(decision)
         return [(waiter[0], decision) for waiters, decisions in decided
                 for waiter, decision in zip(waiters, decisions, strict=True)]
+
+
+def _refuse(waiters: list[Waiter]) -> None:
+    """Answer 503 to every request of `waiters` not answered yet."""
+    for _, future, _ in waiters:
+        if not future.done():
+            future.set_exception(unavailable())

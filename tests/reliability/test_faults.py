@@ -176,11 +176,6 @@ def check_refused_in_time(answers: list[Answer], resumed: float, bound_s: float)
         raise LateStallAnswer(f"201 while the ledger was stopped: {early}")
 
 
-@pytest.mark.xfail(
-    strict=True, raises=LateStallAnswer,
-    reason="votes met by the stall are answered 1.7-3 s after being sent, some 201 after "
-           "it: contest reads wait for a pool connection untimed, and a timed-out statement "
-           "is answered only after asyncpg's release has waited for its cancellation")
 async def test_a_postgres_stall_longer_than_the_timeout_fails_cleanly(rig: Rig) -> None:
     """Votes met by the stall are refused 503 within the DB_TIMEOUT_S bound (plus a margin
     for a loaded host), never held until the ledger wakes and then answered 201; and the
