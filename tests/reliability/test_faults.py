@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.harness.waiting import wait_until
 from tests.reliability.rig import (
     Rig,
     VoteLog,
@@ -94,7 +95,10 @@ async def test_kill_9_of_a_worker_mid_load_loses_and_doubles_nothing(rig: Rig) -
         killed.append(victim)
 
     cid, log = await load_around(rig, [server], kill_a_worker)
-    after = worker_pids(server.proc.pid)
+    # uvicorn's supervisor notices a dead worker on its next check and starts another,
+    # which takes a loaded host a while: wait for that, with a deadline.
+    after = wait_until(lambda: worker_pids(server.proc.pid), 30, "a replacement worker",
+                       ok=lambda pids: killed[0] not in pids and len(pids) == 2)
     assert killed[0] not in after and len(after) == 2, "the supervisor did not replace it"
     await assert_recovered(rig, cid, log)
 
