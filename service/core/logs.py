@@ -203,8 +203,7 @@ _request_series: dict[tuple[str, str, int], Any] = {}  # labelled histogram chil
 
 
 def _observe(scope: Scope, status: int, elapsed: float) -> None:
-    handler = scope.get("route_handler")
-    route = next(iter(handler.paths), scope["path"]) if handler else "unmatched"
+    route = scope.get("path_template") or "unmatched"  # the full template, set by the router
     method = str(scope.get("method", ""))
     series = (method, route, status)
     child = _request_series.get(series)
