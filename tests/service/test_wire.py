@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
 from service.live.wire import DirectFrameProtocol, frame_writer, text_frame
+from tests.harness.server import free_port
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.stores_independent  # run once, in the embedded pass
@@ -24,12 +24,6 @@ def test_a_ready_frame_is_byte_for_byte_the_frame_websockets_would_send(size: in
     payload = b"x" * size
     expected = Frame(Opcode.TEXT, payload).serialize(mask=False)
     assert text_frame(payload) == expected
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_the_server_offers_the_writer_and_it_writes_only_once_the_socket_is_open() -> None:
@@ -46,7 +40,7 @@ async def test_the_server_offers_the_writer_and_it_writes_only_once_the_socket_i
         await send({"type": "websocket.send", "text": "through send"})
         await receive()  # until the client leaves
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
                                            ws=DirectFrameProtocol, log_level="warning"))
     serving = asyncio.create_task(server.serve())
