@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from service.stores.postgres import connect
+from tests.apidocs.error_coverage import report, undocumented_errors_of
 from tests.harness.server import LiveServer, contest_body, free_port, serve, wait_healthy
 from tests.harness.stores import Stores, open_stores
 
@@ -79,9 +80,16 @@ def start_server(stores: Stores, data_dir: Path, workers: int = 1, **env: str) -
 
 @pytest.fixture(scope="session")
 def live_server(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The session's server. Its teardown fails the run if the server answered an error
+    that the route's OpenAPI operation does not list (tests/apidocs/error_coverage.py)."""
     server = start_server(stores, tmp_path_factory.mktemp("server"))
     yield server
-    server.stop()
+    try:
+        missing = undocumented_errors_of(server.base_url) if server.proc.poll() is None else []
+    finally:
+        server.stop()
+    if missing:
+        pytest.fail(report(missing), pytrace=False)
 
 
 @pytest.fixture
