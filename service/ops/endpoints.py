@@ -3,9 +3,10 @@ Prometheus.
 
 Three probes, because each asks a different question and a wrong answer costs
 differently: `/livez` (restart me?) must not fail when a store is down, since restarting
-every pod does not bring a database back; `/readyz` (send me traffic?) fails as soon as a
-store or a migration is missing; `/healthz` (both stores answer) stays as it always was,
-for the load balancers and the benchmark that already use it.
+every pod does not bring a database back; `/readyz` (send me traffic?) fails as soon as the
+ledger or a migration is missing, and only says `degraded` without Redis, which votes do
+not need; `/healthz` (both stores answer) stays as it always was, for the load balancers
+and the benchmark that already use it.
 """
 
 from __future__ import annotations
@@ -39,12 +40,14 @@ def livez() -> Liveness:
 
 @documented("getReadiness")
 @get("/readyz", tags=["operations"],
-     summary="200 when both stores answer and every migration is applied, else 503",
-     responses={503: ResponseSpec(Readiness, description="A check failed: `failed` names "
-                                  "it, `pending` lists unapplied migration files")})
+     summary="200 when PostgreSQL answers and every migration is applied (Redis down: "
+             "200, status degraded), else 503",
+     responses={503: ResponseSpec(Readiness, description="PostgreSQL or the migrations "
+                                  "failed: `failed` names it, `pending` lists unapplied "
+                                  "migration files")})
 async def readyz(rt: Runtime) -> Response[Readiness]:
     body = await rt.health.readiness(rt.settings.migrations_dir)
-    return Response(body, status_code=200 if body.status == "ready" else 503)
+    return Response(body, status_code=503 if body.status == "not_ready" else 200)
 
 
 @documented("getMetrics")

@@ -1,9 +1,13 @@
 """What the probes report: alive (`/livez`), healthy (`/healthz`), ready (`/readyz`).
 
 Liveness asks nothing of the stores: a process whose database is down is not helped
-by a restart. Health is whether both stores answer; readiness adds that the database
-carries every migration in the migrations folder, so a pod whose code expects a newer
-schema takes no traffic. Both are checked once for any number of concurrent probes,
+by a restart. Health is whether both stores answer. Readiness is whether the process
+can take votes: the ledger answers and carries every migration in the migrations
+folder, so a pod whose code expects a newer schema takes no traffic. Redis is not part
+of that: a vote is acknowledged once PostgreSQL has it, and a lost Redis costs the live
+board (repaired from the ledger), not intake, so taking every pod out of rotation for
+it would turn a stale leaderboard into an outage. Readiness still reports Redis, and
+says `degraded` while it is down. Both are checked once for any number of concurrent probes,
 and the migrations result is kept for `MIGRATIONS_TTL_S`: without sharing, a burst of
 probes (several load balancers, a monitoring storm) would take every pooled connection
 away from the votes and then report 503 for waiting.
@@ -39,8 +43,10 @@ class Liveness(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    """`failed` names the checks that failed (postgres, redis, migrations); `pending`
-    the migration files the database has not applied."""
+    """`status` is `ready`, `degraded` (ready, but Redis failed: votes are taken, the live
+    board is stale) or `not_ready` (PostgreSQL or the migrations failed). `failed` names
+    every check that failed (postgres, redis, migrations); `pending` the migration files
+    the database has not applied."""
 
     status: str
     failed: list[str]
@@ -137,12 +143,15 @@ class HealthCheck:
             return await status(conn, folder)
 
     async def readiness(self, folder: Path) -> Readiness:
-        """Both stores answer and the schema is complete. Shielded: a probe that gives
-        up must not cancel the check the other probes share."""
+        """The ledger answers and the schema is complete; Redis is reported, not
+        required. Shielded: a probe that gives up must not cancel the check the other
+        probes share."""
         stores, schema = await asyncio.gather(asyncio.shield(self.shared()),
                                               asyncio.shield(self.migrations(folder)))
         checks = {"postgres": stores.postgres, "redis": stores.redis,
                   "migrations": schema.outcome}
         failed = [name for name, outcome in checks.items() if outcome != "ok"]
-        return Readiness("ready" if not failed else "not_ready", failed, stores.postgres,
-                         stores.redis, schema.outcome, list(schema.pending))
+        status = ("ready" if not failed else "degraded" if failed == ["redis"]
+                  else "not_ready")
+        return Readiness(status, failed, stores.postgres, stores.redis, schema.outcome,
+                         list(schema.pending))

@@ -78,6 +78,10 @@ class Rig:
         url, self.stores.postgres = start_postgres(self.folder / "postgres")
         assert url == self.stores.database_url
 
+    def stop_valkey(self) -> None:
+        self.stores.valkey.stop()
+        self.retired.append(self.stores.valkey)
+
     def restart_valkey_empty(self) -> None:
         port = self.stores.valkey.port
         self.stores.valkey.stop()

@@ -1,9 +1,10 @@
-"""The probes say what they mean: `/livez` is the process, `/readyz` is the stores and the
-schema, `/healthz` is unchanged (both stores answer).
+"""The probes say what they mean: `/livez` is the process, `/readyz` is the ledger and the
+schema (Redis reported, not required), `/healthz` is unchanged (both stores answer).
 
 An orchestrator restarts a pod whose liveness fails and takes traffic away from one
 whose readiness fails; mixing the two restarts every pod during a database outage, or
-sends votes to a pod whose code expects a migration the database does not have.
+sends votes to a pod whose code expects a migration the database does not have. Votes
+need only the ledger, so a Redis outage must not take every pod out of rotation.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import pytest
 from service.core.config import REPO_ROOT
 from service.ops.health import MIGRATIONS_TTL_S
 from tests.conftest import LiveServer, Stores, start_server
-from tests.harness.waiting import wait_until
-from tests.reliability.rig import Rig
+from tests.harness.waiting import eventually, wait_until
+from tests.reliability.rig import Rig, make_voters, open_contest
 
 PENDING = "9999_added_after_the_database_was_migrated.sql"
 CHECK_TIMEOUT_S = 2.0  # service/ops/health.py's budget for one store check…
@@ -114,5 +115,38 @@ async def test_while_postgres_hangs_readyz_is_503_naming_it_and_livez_stays_200(
             assert body["postgres"] == "error: TimeoutError"
             assert live.status_code == 200 and live.json() == {"status": "ok"}
             assert ready.elapsed.total_seconds() < CHECK_TIMEOUT_S + 2
+    finally:
+        rig.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.stores_independent  # its own embedded stores, whose Redis it stops
+async def test_without_redis_readyz_stays_200_degraded_and_votes_are_still_taken(
+        tmp_path: Path) -> None:
+    """Losing Redis costs the live board, not intake: readiness says `degraded` with a
+    200, so no pod leaves rotation; /healthz (both stores) says 503 as it always did."""
+    rig = await Rig.start(tmp_path)
+    try:
+        server = rig.serve()
+        cid = await open_contest(server, cap=5)
+        voter = (await make_voters(server, cid, 1))[0]
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as api:
+            assert (await api.get("/readyz")).json()["status"] == "ready"
+            rig.stop_valkey()
+
+            ready = await eventually(lambda: api.get("/readyz"), 20,
+                                     "/readyz to notice that Redis is gone",
+                                     ok=lambda r: r.json()["redis"] != "ok")
+            assert ready.status_code == 200, ready.text
+            body = ready.json()
+            assert body["status"] == "degraded" and body["failed"] == ["redis"]
+            assert body["postgres"] == "ok" and body["migrations"] == "ok"
+            assert body["redis"].startswith("error: ")
+            assert (await api.get("/healthz")).status_code == 503
+            assert (await api.get("/livez")).status_code == 200
+            vote = await api.post(f"/api/v1/contests/{cid}/votes",
+                                  json={"entry": "AZ", "key": "k-without-redis"},
+                                  headers={"Authorization": f"Bearer {voter.token}"})
+            assert vote.status_code == 201, vote.text
     finally:
         rig.stop()
