@@ -1,27 +1,129 @@
 """The Redis client: live tallies, pub/sub and rate limits. Everything here is derived
-data that `silkvote recount` can rebuild from the ledger."""
+data that `silkvote recount` can rebuild from the ledger.
+
+`REDIS_URL` names one server (`redis://`, `rediss://`, `unix://`), a Redis Cluster
+(`redis+cluster://host:port`), or a primary watched by Sentinels:
+
+    redis+sentinel://[[user]:password@]host1:port1,host2:port2,host3:port3/<master>[/<db>]
+
+For Sentinel, every new connection asks the Sentinels where the primary `<master>` is
+now (redis-py's `redis.asyncio.sentinel`), so after a promotion every client of every
+process reaches the new primary by itself, without a restart or a DNS change. A port
+left out is Sentinel's 26379; the credentials are the data nodes' (the Sentinels are
+reached without). Scripts survive a promotion too: the new primary answers EVALSHA
+with NOSCRIPT, and redis-py's `Script` loads the script again and retries.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import msgspec
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+SENTINEL_SCHEME = "redis+sentinel://"
+SENTINEL_PORT = 26379
+# A hung server fails a command after this (else it would wait forever), and an address
+# that does not answer fails a connect after it (else the OS's minutes).
+COMMAND_TIMEOUT_S = 2.0
+SENTINEL_TIMEOUT_S = 0.5  # a Sentinel that is slow to say where the primary is: ask the next
+
+
+def _retry() -> Retry:
+    """Retries as redis-py's own default (10, from 10 ms doubling to 1 s), so through a
+    promotion a command waits for the new primary rather than failing; a
+    sentinel-managed pool would have none. Only connection errors are retried: a command
+    that timed out may still run once the server wakes, and sent again it would count
+    its increments twice."""
+    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10,
+                 supported_errors=(RedisConnectionError,))
+
+
+class SentinelAddress(msgspec.Struct, frozen=True):
+    """What a `redis+sentinel://` URL says."""
+
+    sentinels: list[tuple[str, int]]
+    master: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_sentinel_url(url: str) -> SentinelAddress:
+    """The Sentinels, master name, db and credentials of a `redis+sentinel://` URL;
+    ValueError (naming REDIS_URL and the expected form) for anything else."""
+    form = "redis+sentinel://host:port[,host:port…]/<master>[/<db>]"
+    if not url.startswith(SENTINEL_SCHEME):
+        raise ValueError(f"REDIS_URL is not a Sentinel URL ({form})")
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    sentinels = []
+    for host in filter(None, hosts.split(",")):
+        name, colon, port = host.rpartition(":")
+        if not colon or name.endswith(":"):  # no port, or an IPv6 address without [ ]
+            name, port = host, ""
+        if not name.strip("[]") or (port and not port.isdigit()):
+            raise ValueError(f"REDIS_URL has a bad Sentinel address {host!r} ({form})")
+        sentinels.append((name.strip("[]"), int(port) if port else SENTINEL_PORT))
+    path = [p for p in parts.path.split("/") if p]
+    if not sentinels or not 1 <= len(path) <= 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise ValueError(f"REDIS_URL must look like {form}")
+    return SentinelAddress(sentinels, unquote(path[0]), int(path[1]) if len(path) == 2 else 0,
+                           unquote(username) or None, unquote(password) or None)
+
+
+class SentinelPrimary(aioredis.Redis):
+    """A client of whichever server the Sentinels name as primary. Closing it also closes
+    its connections to the Sentinels, which redis-py leaves to the caller."""
+
+    sentinels: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        if self.sentinels is not None:
+            await self.sentinels.aclose()
+
+
+def _sentinel_primary(url: str, **options: Any) -> SentinelPrimary:
+    address = parse_sentinel_url(url)
+    sentinels = Sentinel(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
+        "socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S})
+    client: SentinelPrimary = sentinels.master_for(
+        address.master, redis_class=SentinelPrimary, db=address.db,
+        username=address.username, password=address.password,
+        socket_connect_timeout=COMMAND_TIMEOUT_S, **options)
+    client.sentinels = sentinels
+    return client
 
 
 def create_redis(url: str) -> Any:
-    """A client for a single server, or for a Redis Cluster when the URL says so."""
+    """A client for a single server, a Redis Cluster or a Sentinel-watched primary, as
+    the URL says."""
     if url.startswith("redis+cluster://"):
         return RedisCluster.from_url("redis://" + url.removeprefix("redis+cluster://"))
-    return aioredis.from_url(url, max_connections=64, health_check_interval=30)
+    options: dict[str, Any] = {"max_connections": 64, "health_check_interval": 30,
+                               "socket_timeout": COMMAND_TIMEOUT_S, "retry": _retry()}
+    if url.startswith(SENTINEL_SCHEME):
+        return _sentinel_primary(url, **options)
+    return aioredis.from_url(url, socket_connect_timeout=COMMAND_TIMEOUT_S, **options)
 
 
 def create_pubsub_redis(url: str) -> Any:
-    """A client for subscribing. On a cluster, plain PUBLISH reaches every node, so a
-    connection to the seed node hears every notice."""
+    """A client for subscribing (no command timeout: a quiet channel is not a hung
+    server). On a cluster, plain PUBLISH reaches every node, so a connection to the seed
+    node hears every notice; with Sentinel, a reconnect finds the current primary."""
     if url.startswith("redis+cluster://"):
         url = "redis://" + url.removeprefix("redis+cluster://")
-    return aioredis.from_url(url, health_check_interval=30)
+    if url.startswith(SENTINEL_SCHEME):
+        return _sentinel_primary(url, health_check_interval=30, retry=_retry())
+    return aioredis.from_url(url, health_check_interval=30, retry=_retry())
 
 
 def is_cluster(client: Any) -> bool:
