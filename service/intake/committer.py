@@ -40,6 +40,7 @@ from service.intake.tallies import LiveTallies
 log = logging.getLogger("silkvote.intake")
 
 MIN_CUT = 8  # smallest batch cut before the window ends (4 to 12 measured alike)
+TALLY_HOLD_S = 0.1  # longest a write slot or a batch request waits for its tally update
 Waiter = tuple[PendingVote, "asyncio.Future[Decision]", float]  # vote, answer, deadline
 
 
@@ -62,6 +63,8 @@ class GroupCommitter:
         self._in_flight_votes = 0
         self._meter = meter or SpareCoreMeter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._lagging: asyncio.Task[None] | None = None  # a tally update past its hold
+        self._backlog: list[tuple[PendingVote, Decision]] = []  # accepted votes waiting for it
 
     async def start(self) -> None:
         return None
@@ -70,7 +73,7 @@ class GroupCommitter:
         """Finish the batches already taken; the server drains requests before this."""
         if self._pending:
             self._flush()
-        if self._tasks:
+        while self._tasks:  # a batch's write may leave its tally update running
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def submit(self, vote: PendingVote) -> Decision:
@@ -140,14 +143,52 @@ class GroupCommitter:
             finally:
                 self._in_flight_votes -= len(batch)  # answered: no longer being written
             if not early:
-                await self._tallies.publish_accepted(decided)
+                await self.publish(decided)
         finally:
             self._meter.update()
             self._in_flight -= 1
             if self._pending:
                 self._flush()
         if early:
-            await self._tallies.publish_accepted(decided)
+            await self.publish(decided)
+
+    async def publish(self, decided: list[tuple[PendingVote, Decision]]) -> None:
+        """Move the live tallies by the accepted votes of `decided`, waiting at most
+        `TALLY_HOLD_S` for Redis.
+
+        Tallies are derived (the reconciler repairs them from the ledger), so a slow or
+        lost Redis must not hold a ledger write slot, nor an aggregator's batch request
+        (which calls this too): past the hold, the update goes on in the background,
+        bounded by its own timeout, and later votes wait for it in one backlog that
+        becomes the next single update, instead of piling up a round trip per batch. A
+        Redis that answers does so well within the hold, so the slot still waits for
+        the update while batches are not cut early."""
+        if not decided:
+            return
+        if self._lagging is not None:
+            self._backlog += decided
+            return
+        update = self._start_update(decided)
+        done, _ = await asyncio.wait({update}, timeout=TALLY_HOLD_S)
+        if not done and self._lagging is None:
+            self._lag_behind(update)
+
+    def _start_update(self, decided: list[tuple[PendingVote, Decision]]) -> asyncio.Task[None]:
+        update = asyncio.ensure_future(self._tallies.publish_accepted(decided))
+        self._tasks.add(update)
+        update.add_done_callback(self._tasks.discard)
+        return update
+
+    def _lag_behind(self, update: asyncio.Task[None]) -> None:
+        self._lagging = update
+        update.add_done_callback(self._caught_up)
+
+    def _caught_up(self, _: asyncio.Task[None]) -> None:
+        """The late update ended (done or failed): send what gathered meanwhile."""
+        self._lagging = None
+        backlog, self._backlog = self._backlog, []
+        if backlog:
+            self._lag_behind(self._start_update(backlog))
 
     async def _commit(self, batch: list[Waiter]) -> list[tuple[PendingVote, Decision]]:
         """Write `batch` and answer its requests; each vote with its decision, or

@@ -98,6 +98,8 @@ class RateLimiter:
 
     def _start_sync(self) -> None:
         self._sync_scheduled = False
+        if self._tasks:  # one sync at a time, so a slow Redis collects no pile of them:
+            return  # the running one schedules the next when it ends
         batch = [(window_s, w, dict(w.unsent)) for window_s, w in self._windows.items()
                  if w.unsent]
         for _, window, _ in batch:
@@ -105,7 +107,12 @@ class RateLimiter:
         if batch:
             task = asyncio.get_running_loop().create_task(self._sync(batch))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._synced)
+
+    def _synced(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if any(window.unsent for window in self._windows.values()):
+            self._schedule_sync()
 
     async def _sync(self, batch: list[tuple[int, Window, dict[str, int]]]) -> None:
         """Add this process's hits to the shared counters; learn the other processes'."""
