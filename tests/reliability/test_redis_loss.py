@@ -120,6 +120,7 @@ async def ledger_rows(rig: Rig, cid: str) -> tuple[int, int]:
             "SELECT count(*), count(DISTINCT dedupe_key) FROM votes WHERE contest_id=$1", cid)
     finally:
         await conn.close()
+    assert row is not None
     return int(row[0]), int(row[1])
 
 
