@@ -10,5 +10,6 @@ bench reports comes from the same server the tests check.
   a fresh database per run) when DATABASE_URL and REDIS_URL are set.
 - `server`: a `silkvote serve` subprocess on a free port, its log, its health, its stop.
 - `probe`: whether the machine's servers answer (decides `make test`'s external pass).
+- `sentinel`: a Valkey primary, a replica and three Sentinels, for the failover drill.
 - `waiting`: poll a condition until a deadline instead of sleeping a fixed time.
 """
