@@ -171,7 +171,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"LOG_FORMAT must be json or console, got {log_format!r}")
     return Settings(
         database_url=_url(env, "DATABASE_URL", ("postgresql", "postgres")),
-        redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "unix")),
+        redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "redis+sentinel",
+                                            "unix")),
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, minimum=1),
         admin_token=admin_token,
