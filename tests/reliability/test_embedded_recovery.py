@@ -9,6 +9,7 @@ owned, so nothing ever stopped it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -101,7 +102,5 @@ def _no_store_left_behind(tmp_path: Path) -> object:
     """If the test fails half-way, stop what it started (postmaster and valkey by pid)."""
     yield None
     for pid_file in (tmp_path / "postgres" / "postmaster.pid", tmp_path / "valkey" / "valkey.pid"):
-        try:
+        with contextlib.suppress(OSError, ValueError, IndexError):
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
-        except (OSError, ValueError, IndexError):
-            pass
