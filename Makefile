@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-embedded test-external lint browser promtool bench clean
+.PHONY: install run test test-embedded test-external lint browser promtool bench drills clean
 
 ## dev = the embedded stores (`make run`, the suite) + the bench + the test tools.
 $(STAMP): pyproject.toml setup.py
@@ -60,6 +60,14 @@ promtool:
 
 bench: install
 	$(BIN)/python -m loadtests.bench
+
+## make drills: every fault drill (tests marked `drill`: real processes and stores on
+## loopback, each bounded), then one table of their figures (test-artifacts/drills/).
+## `make test` runs the same drills as part of the suite; this is the operator's view.
+drills: install
+	@rm -rf test-artifacts/drills
+	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -m drill; \
+	  status=$$?; echo; $(BIN)/python -m tests.reliability.drill_report || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -92,12 +92,30 @@ class Rig:
         _, self.stores.valkey = start_valkey(self.folder / "valkey", port=port)
 
 
+def worker_pids(supervisor_pid: int) -> set[int]:
+    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
+    children = subprocess.run(["pgrep", "-P", str(supervisor_pid)], capture_output=True,
+                              text=True).stdout.split()
+    return {int(pid) for pid in children
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")}
+
+
+def is_running(pid: int) -> bool:
+    """The process exists and is not a zombie (an orphan's reaper may be slow or absent)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return status.rpartition(")")[2].split()[0] != "Z"
+
+
 @dataclass
 class VoteLog:
     """What the client saw: which keys it tried and which were acknowledged."""
 
     attempted: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (voter, entry)
     acked: set[str] = field(default_factory=set)
+    ack_times: list[float] = field(default_factory=list)  # time.monotonic() of each
     capped: set[str] = field(default_factory=set)
     status_counts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     errors_during: list[str] = field(default_factory=list)
@@ -144,6 +162,7 @@ async def run_load(servers: list[LiveServer], cid: str, voters: list[Voter], log
             log.status_counts[r.status_code] += 1
             if r.status_code in (200, 201):
                 log.acked.add(key)
+                log.ack_times.append(time.monotonic())
                 return
             if r.status_code == 429 and r.json()["error"]["code"] == "vote_cap_reached":
                 log.capped.add(key)

@@ -1,12 +1,12 @@
 """Faults during live voting: no acknowledged vote lost, none counted twice, caps hold,
-tallies repaired, and the service recovers by itself (docs/reliability.md)."""
+tallies repaired, and the service recovers by itself (docs/reliability.md). Each drill
+writes its figures to test-artifacts/drills/ for `make drills` (drills.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.harness.waiting import wait_until
+from tests.reliability.drills import record_drill
 from tests.reliability.rig import (
     Rig,
     VoteLog,
@@ -25,10 +26,12 @@ from tests.reliability.rig import (
     open_contest,
     run_load,
     wait_tallies_match,
+    worker_pids,
 )
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.drill,
     pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
                        reason="fault tests stop and pause their own embedded stores; "
                               "they run in the embedded pass of `make test`"),
@@ -64,23 +67,18 @@ async def load_around(rig: Rig, servers: list, fault: object) -> tuple[str, Vote
     return cid, log
 
 
-async def assert_recovered(rig: Rig, cid: str, log: VoteLog) -> None:
-    await check_ledger(rig, cid, log, CAP)
+async def assert_recovered(rig: Rig, cid: str, log: VoteLog, drill: str) -> None:
+    """The five checks of docs/reliability.md; the drill's record is written first, so a
+    failing drill still shows its figures in `make drills`."""
     settle_s = await wait_tallies_match(rig.servers[0], cid)
-    print(f"\n  acknowledged {len(log.acked)}, cap-refused {len(log.capped)}, "
-          f"503 answers {log.status_counts[503]}, transport errors {len(log.errors_during)}, "
-          f"tallies equal to the ledger {settle_s:.1f} s after the load stopped")
+    record = await record_drill(drill, rig.stores.database_url, cid, log, CAP,
+                                exact_tallies_s=settle_s)
+    print(f"\n  {record}\n  cap-refused {len(log.capped)}, 503 answers "
+          f"{log.status_counts[503]}, transport errors {len(log.errors_during)}")
+    await check_ledger(rig, cid, log, CAP)
     async with httpx.AsyncClient(base_url=rig.servers[0].base_url) as api:
         assert (await api.get("/healthz")).status_code == 200
     assert log.acked, "the load produced no acknowledged votes"
-
-
-def worker_pids(supervisor_pid: int) -> set[int]:
-    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
-    children = subprocess.run(["pgrep", "-P", str(supervisor_pid)], capture_output=True,
-                              text=True).stdout.split()
-    return {int(pid) for pid in children
-            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")}
 
 
 async def test_kill_9_of_a_worker_mid_load_loses_and_doubles_nothing(rig: Rig) -> None:
@@ -100,7 +98,7 @@ async def test_kill_9_of_a_worker_mid_load_loses_and_doubles_nothing(rig: Rig) -
     after = wait_until(lambda: worker_pids(server.proc.pid), 30, "a replacement worker",
                        ok=lambda pids: killed[0] not in pids and len(pids) == 2)
     assert killed[0] not in after and len(after) == 2, "the supervisor did not replace it"
-    await assert_recovered(rig, cid, log)
+    await assert_recovered(rig, cid, log, "kill -9 of a worker")
 
 
 async def test_redis_flushed_then_restarted_empty_mid_load(rig: Rig) -> None:
@@ -116,7 +114,7 @@ async def test_redis_flushed_then_restarted_empty_mid_load(rig: Rig) -> None:
         rig.restart_valkey_empty()
 
     cid, log = await load_around(rig, [first, second], flush_and_restart)
-    await assert_recovered(rig, cid, log)
+    await assert_recovered(rig, cid, log, "redis flushed and restarted empty")
 
 
 async def test_postgres_down_10s_answers_503_never_201_and_reconnects(rig: Rig) -> None:
@@ -137,7 +135,7 @@ async def test_postgres_down_10s_answers_503_never_201_and_reconnects(rig: Rig) 
     cid, log = await load_around(rig, [server], outage)
     assert statuses_during == [503]
     assert log.status_counts[503] > 0, "no vote met the outage"
-    await assert_recovered(rig, cid, log)
+    await assert_recovered(rig, cid, log, "postgres stopped and restarted")
 
 
 @dataclass
@@ -228,5 +226,5 @@ async def test_a_postgres_stall_longer_than_the_timeout_fails_cleanly(rig: Rig) 
     assert {a.status for a in answers} <= {201, 503}, answers
     unclean = [a for a in answers if a.status == 503 and not is_unavailable(a.body)]
     assert not unclean, f"503 without the unavailable error body: {[a.body for a in unclean]}"
-    await assert_recovered(rig, cid, log)
+    await assert_recovered(rig, cid, log, "postgres stalled (SIGSTOP)")
     check_refused_in_time(answers, resumed_s[0], STALL_DB_TIMEOUT_S + STALL_MARGIN_S)

@@ -39,6 +39,7 @@ from tests.reliability.rig import (
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.drill,
     pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
                        reason="the test freezes its own embedded Valkey; it runs in the "
                               "embedded pass of `make test`"),
