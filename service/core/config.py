@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import msgspec
 
+from service.core.redis_url import SENTINEL_SCHEME, parse_sentinel_url
+
 # The checkout's root, for tools that only run from the repository (tests, bench) and
 # for the migrations of a checkout. No default of an installed package points here:
 # installed, this would be site-packages.
@@ -140,6 +142,17 @@ def _url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None
     return raw
 
 
+def _redis_url(env: dict[str, str]) -> str | None:
+    """One server, a Redis Cluster, or Sentinels and a master name (core/redis_url.py)."""
+    raw = _url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "redis+sentinel", "unix"))
+    if raw is not None and raw.startswith(SENTINEL_SCHEME):
+        try:
+            parse_sentinel_url(raw)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    return raw
+
+
 def _persistent_secret(env: dict[str, str], name: str, data_dir: Path) -> tuple[str, bool]:
     """Return (secret, generated). Unset secrets are generated once into the data folder."""
     if env.get(name):
@@ -171,8 +184,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"LOG_FORMAT must be json or console, got {log_format!r}")
     return Settings(
         database_url=_url(env, "DATABASE_URL", ("postgresql", "postgres")),
-        redis_url=_url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "redis+sentinel",
-                                            "unix")),
+        redis_url=_redis_url(env),
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, minimum=1),
         admin_token=admin_token,

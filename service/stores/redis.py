@@ -10,16 +10,15 @@ For Sentinel, every new connection asks the Sentinels where the primary `<master
 now (redis-py's `redis.asyncio.sentinel`), so after a promotion every client of every
 process reaches the new primary by itself, without a restart or a DNS change. A port
 left out is Sentinel's 26379; the credentials are the data nodes' (the Sentinels are
-reached without). Scripts survive a promotion too: the new primary answers EVALSHA
+reached without); the form is checked with the settings (`service/core/redis_url.py`).
+Scripts survive a promotion too: the new primary answers EVALSHA
 with NOSCRIPT, and redis-py's `Script` loads the script again and retries.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import msgspec
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
@@ -27,8 +26,8 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-SENTINEL_SCHEME = "redis+sentinel://"
-SENTINEL_PORT = 26379
+from service.core.redis_url import SENTINEL_SCHEME, parse_sentinel_url
+
 # A hung server fails a command after this (else it would wait forever), and an address
 # that does not answer fails a connect after it (else the OS's minutes).
 COMMAND_TIMEOUT_S = 2.0
@@ -43,40 +42,6 @@ def _retry() -> Retry:
     its increments twice."""
     return Retry(ExponentialWithJitterBackoff(base=0.01, cap=1), 10,
                  supported_errors=(RedisConnectionError,))
-
-
-class SentinelAddress(msgspec.Struct, frozen=True):
-    """What a `redis+sentinel://` URL says."""
-
-    sentinels: list[tuple[str, int]]
-    master: str
-    db: int = 0
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_sentinel_url(url: str) -> SentinelAddress:
-    """The Sentinels, master name, db and credentials of a `redis+sentinel://` URL;
-    ValueError (naming REDIS_URL and the expected form) for anything else."""
-    form = "redis+sentinel://host:port[,host:port…]/<master>[/<db>]"
-    if not url.startswith(SENTINEL_SCHEME):
-        raise ValueError(f"REDIS_URL is not a Sentinel URL ({form})")
-    parts = urlsplit(url)
-    userinfo, _, hosts = parts.netloc.rpartition("@")
-    username, _, password = userinfo.partition(":")
-    sentinels = []
-    for host in filter(None, hosts.split(",")):
-        name, colon, port = host.rpartition(":")
-        if not colon or name.endswith(":"):  # no port, or an IPv6 address without [ ]
-            name, port = host, ""
-        if not name.strip("[]") or (port and not port.isdigit()):
-            raise ValueError(f"REDIS_URL has a bad Sentinel address {host!r} ({form})")
-        sentinels.append((name.strip("[]"), int(port) if port else SENTINEL_PORT))
-    path = [p for p in parts.path.split("/") if p]
-    if not sentinels or not 1 <= len(path) <= 2 or (len(path) == 2 and not path[1].isdigit()):
-        raise ValueError(f"REDIS_URL must look like {form}")
-    return SentinelAddress(sentinels, unquote(path[0]), int(path[1]) if len(path) == 2 else 0,
-                           unquote(username) or None, unquote(password) or None)
 
 
 class SentinelPrimary(aioredis.Redis):

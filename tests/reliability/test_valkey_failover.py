@@ -21,11 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.core.config import REPO_ROOT, load_settings
+from service.core.config import REPO_ROOT, ConfigError, load_settings
+from service.core.redis_url import parse_sentinel_url
 from service.intake.ledger import app_dedupe_key
 from service.security.credentials import voter_hash
 from service.stores.postgres import connect
-from service.stores.redis import create_redis
 from tests.harness.sentinel import MASTER_NAME, Node, SentinelSet, start_sentinels
 from tests.harness.server import LiveServer
 from tests.harness.waiting import eventually, wait_until
@@ -49,22 +49,36 @@ DRILLS = REPO_ROOT / "test-artifacts" / "drills"
 DRILL_NAME = "valkey primary kill -9"
 
 
+@pytest.mark.stores_independent
+def settings_with(redis_url: str, tmp_path: Path) -> str | None:
+    return load_settings({"REDIS_URL": redis_url, "DATA_DIR": str(tmp_path),
+                          "SILKVOTE_ENV_FILE": str(tmp_path / "none.env")}).redis_url
+
+
+@pytest.mark.stores_independent
 def test_redis_url_may_name_sentinels_and_a_master(tmp_path: Path) -> None:
     url = "redis+sentinel://10.0.0.1:26379,10.0.0.2:26380,[::1]:26381/silkvote/2"
-    settings = load_settings({"REDIS_URL": url, "DATA_DIR": str(tmp_path),
-                              "SILKVOTE_ENV_FILE": str(tmp_path / "none.env")})
-    assert settings.redis_url == url
+    assert settings_with(url, tmp_path) == url
+    address = parse_sentinel_url(url)
+    assert address.sentinels == [("10.0.0.1", 26379), ("10.0.0.2", 26380), ("::1", 26381)]
+    assert (address.master, address.db) == ("silkvote", 2)
+    default = parse_sentinel_url("redis+sentinel://:s%40cret@sentinel/silkvote")
+    assert (default.sentinels, default.db, default.password) == (
+        [("sentinel", 26379)], 0, "s@cret")
 
 
+@pytest.mark.stores_independent
 @pytest.mark.parametrize("url", [
     "redis+sentinel://10.0.0.1:26379",  # no master name
     "redis+sentinel:///silkvote",  # no Sentinel
     "redis+sentinel://10.0.0.1:port/silkvote",
     "redis+sentinel://10.0.0.1/silkvote/zero",
 ])
-def test_a_sentinel_url_without_sentinels_or_a_master_name_is_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="REDIS_URL"):
-        create_redis(url)
+def test_a_sentinel_url_without_sentinels_or_a_master_name_is_refused(
+        url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL") as refused:
+        settings_with(url, tmp_path)
+    assert "redis+sentinel://host1:port1" in str(refused.value)
 
 
 Counts = dict[str, dict[str, int]]
@@ -133,6 +147,7 @@ async def drill(tmp_path: Path) -> AsyncIterator[tuple[Rig, SentinelSet]]:
 
 
 @pytest.mark.slow
+@pytest.mark.drill
 @pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
                     reason="the drill kills its own Valkey; it runs in the embedded pass "
                            "of `make test`")
