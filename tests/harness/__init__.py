@@ -10,6 +10,8 @@ bench reports comes from the same server the tests check.
   a fresh database per run) when DATABASE_URL and REDIS_URL are set.
 - `server`: a `silkvote serve` subprocess on a free port, its log, its health, its stop.
 - `probe`: whether the machine's servers answer (decides `make test`'s external pass).
+- `replicated_postgres`: a PostgreSQL primary with a synchronous standby (the service's
+  own pair) and Valkey, and the kill of the primary, for the ledger failover drill.
 - `sentinel`: a Valkey primary, a replica and three Sentinels, for the failover drill.
 - `waiting`: poll a condition until a deadline instead of sleeping a fixed time.
 """
