@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -18,6 +21,9 @@ from service.cli.context import (
     stores_for,
 )
 from service.core.config import Settings
+
+if TYPE_CHECKING:
+    from service.stores.replicated import ReplicatedPostgres
 
 
 def _migrations_folder(settings: Settings) -> Path:
@@ -53,14 +59,42 @@ def _seed_demo(settings: Settings) -> str:
     return contest_id
 
 
+@contextmanager
+def _replicated_ledger(settings: Settings) -> Iterator[Settings]:
+    """Settings whose DATABASE_URL is a primary and its synchronous standby, started in
+    DATA_DIR/replicated and stopped on the way out."""
+    from service.stores.embedded import EmbeddedUnavailable
+    from service.stores.replicated import ReplicatedPostgres, ReplicationError
+
+    if not settings.uses_embedded_postgres:
+        fail("up", "--replicated starts its own PostgreSQL pair: unset DATABASE_URL")
+    pair = ReplicatedPostgres(settings.data_dir / "replicated")
+    console.print(f"[dim]starting a replicated PostgreSQL pair in {pair.folder}…[/dim]")
+    try:
+        pair.start()
+    except (EmbeddedUnavailable, ReplicationError) as exc:
+        pair.stop()
+        fail("up", str(exc))
+    try:
+        os.environ["DATABASE_URL"] = pair.database_url
+        print_ledger_pair(pair)
+        yield settings_or_exit()
+    finally:
+        pair.stop()
+
+
 @click.command()
 @click.option("--port", type=int, default=None, help="HTTP port (default: PORT or 8000).")
-def up(port: int | None) -> None:
+@click.option("--replicated", is_flag=True,
+              help="Keep the ledger on a PostgreSQL primary with a synchronous standby "
+                   "(both started here; a vote is acknowledged once it is on both).")
+def up(port: int | None, replicated: bool) -> None:
     """Start everything on this machine: stores, migrations, demo contest, server."""
     os.environ.setdefault("SELF_SERVICE_TOKENS", "true")  # the demo viewer page needs them
     os.environ.setdefault("LOG_FORMAT", "console")  # the demo runs in a person's terminal
     base = settings_or_exit()
-    with stores_for(base, "up", embedded=True) as settings:  # the demo: embedded by default
+    with (_replicated_ledger(base) if replicated else nullcontext(base)) as base, \
+            stores_for(base, "up", embedded=True) as settings:  # the demo: embedded stores
         _migrate(settings)
         contest_id = _seed_demo(settings)
         port = port or settings.port
@@ -165,6 +199,21 @@ def page_urls(base: str, contest_id: str) -> list[tuple[str, str]]:
         ("Health", f"{base}/healthz"),
         ("Metrics", f"{base}/metrics"),
     ]
+
+
+def print_ledger_pair(pair: ReplicatedPostgres) -> None:
+    """Both servers of `up --replicated`, the URL that finds the primary, and how to
+    fail over by hand."""
+    out = Console()
+    out.rule("[bold]Ledger: PostgreSQL primary + synchronous standby[/bold]")
+    for role, address in pair.addresses():
+        out.print(f"  {role:<24}{address}", highlight=False)
+    out.print(f"  {'DATABASE_URL':<24}{pair.database_url}", soft_wrap=True, highlight=False)
+    if pair.standby is not None:
+        as_user = f"runuser -u {pair.user} -- " if pair.user else ""
+        out.print(f"  Fail over: kill -9 {pair.primary.pid()}, then {as_user}"
+                  f"{pair.binary('pg_ctl')} promote -D {pair.standby.data}\n",
+                  soft_wrap=True, highlight=False)
 
 
 def print_welcome(settings: Settings, contest_id: str, port: int) -> None:

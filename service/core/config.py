@@ -11,7 +11,7 @@ import os
 import secrets
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse, urlsplit
 
 import msgspec
 
@@ -153,6 +153,39 @@ def _redis_url(env: dict[str, str]) -> str | None:
     return raw
 
 
+_SESSION_ATTRS = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
+_WRITABLE_ATTRS = ("read-write", "primary")
+
+
+def _postgres_url(env: dict[str, str], name: str) -> str | None:
+    """A PostgreSQL URL, one host or several (`postgresql://u@h1:p1,h2:p2/db?…`).
+
+    With several hosts (a primary and its standbys) asyncpg tries them in order for
+    each new connection; `target_session_attrs` must then make it keep only the
+    writable one, or the pool could settle on a standby and refuse every vote.
+    """
+    raw = _url(env, name, ("postgresql", "postgres"))
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    hostlist = parts.netloc.rpartition("@")[2]  # never the password
+    hosts = hostlist.split(",")
+    for host in hosts:
+        if len(hosts) > 1 and not host:
+            raise ConfigError(f"{name} lists an empty host in {hostlist!r}")
+        port = host.rpartition("]")[2].partition(":")[2]  # [v6]:port or name:port
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError(f"{name}: {port!r} is not a port (in host {host!r})")
+    attrs = parse_qs(parts.query).get("target_session_attrs", [None])[-1]
+    if attrs is not None and attrs not in _SESSION_ATTRS:
+        raise ConfigError(f"{name}: target_session_attrs must be one of "
+                          f"{', '.join(_SESSION_ATTRS)}, got {attrs!r}")
+    if len(hosts) > 1 and attrs not in _WRITABLE_ATTRS:
+        raise ConfigError(f"{name} lists {len(hosts)} hosts: add "
+                          "?target_session_attrs=read-write so that votes go to the primary")
+    return raw
+
+
 def _persistent_secret(env: dict[str, str], name: str, data_dir: Path) -> tuple[str, bool]:
     """Return (secret, generated). Unset secrets are generated once into the data folder."""
     if env.get(name):
@@ -183,7 +216,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if log_format not in {"json", "console"}:
         raise ConfigError(f"LOG_FORMAT must be json or console, got {log_format!r}")
     return Settings(
-        database_url=_url(env, "DATABASE_URL", ("postgresql", "postgres")),
+        database_url=_postgres_url(env, "DATABASE_URL"),
         redis_url=_redis_url(env),
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, minimum=1),

