@@ -7,13 +7,13 @@ lets the Sentinels promote the replica. Votes never needed Redis, so none may be
 refused; the tally increments the dead primary took with it (replication is
 asynchronous) and those sent while there was no primary are the reconciler's to repair
 from the ledger. Its figures go to test-artifacts/drills/valkey-primary-kill-9.json
-for `make drills`.
+for `make drills` (`outage_s` is the longest stretch without an acknowledgement:
+intake's outage, not the board's).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,16 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.core.config import REPO_ROOT, ConfigError, load_settings
+from service.core.config import ConfigError, load_settings
 from service.core.redis_url import parse_sentinel_url
-from service.intake.ledger import app_dedupe_key
-from service.security.credentials import voter_hash
-from service.stores.postgres import connect
 from tests.harness.sentinel import MASTER_NAME, Node, SentinelSet, start_sentinels
 from tests.harness.server import LiveServer
 from tests.harness.waiting import eventually, wait_until
+from tests.reliability.drills import record_drill
 from tests.reliability.rig import (
-    VOTER_KEY,
     Rig,
     VoteLog,
     check_ledger,
@@ -45,7 +42,6 @@ AFTER_S = 1.0  # seconds of load on the new primary, before the board's exactnes
 EXACT_WITHIN_S = 5.0  # from the promotion to live tallies equal to the ledger
 PROMOTED_WITHIN_S = 30.0
 RECONCILE_INTERVAL_S = 0.5
-DRILLS = REPO_ROOT / "test-artifacts" / "drills"
 DRILL_NAME = "valkey primary kill -9"
 
 
@@ -100,24 +96,6 @@ async def live_and_ledger(server: LiveServer, cid: str) -> tuple[Counts, Counts]
 
 def exact(counts: tuple[Counts, Counts] | list[int]) -> bool:
     return isinstance(counts, tuple) and counts[0] == counts[1]
-
-
-async def ledger_figures(database_url: str, cid: str, log: VoteLog) -> dict[str, int]:
-    """What the ledger holds of the load: acknowledged votes missing, doubled, over the cap."""
-    sent = {app_dedupe_key(voter_hash(VOTER_KEY, log.attempted[key][0]), key)
-            for key in log.acked}
-    conn = await connect(database_url)
-    try:
-        held = {bytes(r["dedupe_key"]) for r in await conn.fetch(
-            "SELECT dedupe_key FROM votes WHERE contest_id=$1", cid)}
-        rows = await conn.fetchval("SELECT count(*) FROM votes WHERE contest_id=$1", cid)
-        breaches = await conn.fetchval(
-            "SELECT count(*) FROM (SELECT voter_hash FROM votes WHERE contest_id=$1 "
-            "GROUP BY voter_hash HAVING count(*) > $2) AS above", cid, CAP)
-    finally:
-        await conn.close()
-    return {"acknowledged": len(log.acked), "in_ledger": rows, "lost": len(sent - held),
-            "double": rows - len(held), "cap_breaches": breaches}
 
 
 def reloaded_scripts(node: Node) -> tuple[int, int]:
@@ -179,17 +157,13 @@ async def test_kill_9_of_the_valkey_primary_is_repaired_within_5_s_of_the_promot
                      "results?source=live to equal the ledger", ok=exact, interval_s=0.05,
                      retry_on=(httpx.HTTPError,))
     exact_s = loop.time() - promoted_at
-    figures = await ledger_figures(rig.stores.database_url, cid, log)
-    record = {"drill": DRILL_NAME, **figures, "outage_s": round(promoted_at - killed_at, 3),
-              "exact_tallies_s": round(exact_s, 3)}
-    DRILLS.mkdir(parents=True, exist_ok=True)
-    path = DRILLS / "valkey-primary-kill-9.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"\n  {record}\n  answers {dict(log.status_counts)}, transport errors "
-          f"{len(log.errors_during)}; written to {path.relative_to(REPO_ROOT)}")
+    record = await record_drill(DRILL_NAME, rig.stores.database_url, cid, log, CAP,
+                                exact_tallies_s=exact_s)
+    print(f"\n  {record}\n  promoted {promoted_at - killed_at:.2f} s after the kill; answers "
+          f"{dict(log.status_counts)}, transport errors {len(log.errors_during)}")
 
-    assert figures["acknowledged"] > 0
-    assert (figures["lost"], figures["double"], figures["cap_breaches"]) == (0, 0, 0), figures
+    assert record.acknowledged > 0
+    assert (record.lost, record.double, record.cap_breaches) == (0, 0, 0), record
     await check_ledger(rig, cid, log, CAP)  # nothing unsent; cap counters equal the ledger
     assert log.status_counts[503] == 0, "a vote was refused while only Redis failed over"
     assert exact_s <= EXACT_WITHIN_S
