@@ -126,13 +126,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     import uvicorn
 
+    from service.core.http_timeouts import SlowClientProtocol
     from service.core.logs import logging_config
     from service.live.wire import DirectFrameProtocol
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
+    # A supervised worker ties itself to the supervisor, so that a kill -9 of `serve`
+    # does not leave it serving, orphaned, on the port (service/cli/worker.py).
+    factory = "service.cli.worker:create_worker_app" if workers > 1 else "service.app:create_app"
     uvicorn.run(
-        "service.app:create_app", factory=True, host=host, port=port, workers=workers,
+        factory, factory=True, host=host, port=port, workers=workers,
         # Our logging setup, which uvicorn applies here and again in each worker it spawns;
         # log_level=None leaves the levels to it. Access lines come from request_observer.
         log_config=logging_config(settings.log_level, settings.log_format), log_level=None,
@@ -140,7 +144,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # uvicorn's 5 s default races clients and load balancers that reuse an idle
         # connection just as the server drops it: the request is lost to a reset.
         timeout_keep_alive=settings.keepalive_timeout_s,
-        loop="uvloop", http="httptools", lifespan="on",
+        loop="uvloop", lifespan="on",
+        # httptools plus HEADER_TIMEOUT_S / BODY_TIMEOUT_S against slow clients; uvicorn
+        # itself bounds only the idle time between requests (timeout_keep_alive).
+        http=SlowClientProtocol,
         ws=DirectFrameProtocol,  # uvicorn's sans-I/O websockets + ready-frame writes
         # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost
         # a zlib context per client (~64 KB each) and a compression per client per tick.

@@ -66,6 +66,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 4 * 1024 * 1024
     db_timeout_s: float = 5.0
     keepalive_timeout_s: int = 75  # above load balancers' 60 s idle timeout
+    header_timeout_s: float = 10.0  # a request head must arrive within this
+    body_timeout_s: float = 30.0  # and its body within this after the head
     self_service_tokens: bool = False
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
     rate_limit_ip_per_s: int = 0  # off by default: carriers put thousands of phones behind one IP
@@ -238,6 +240,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 4 * 1024 * 1024, minimum=1024),
         db_timeout_s=_float(env, "DB_TIMEOUT_S", 5.0, minimum=0.1),
         keepalive_timeout_s=_int(env, "KEEPALIVE_TIMEOUT_S", 75, minimum=1),
+        header_timeout_s=_float(env, "HEADER_TIMEOUT_S", 10.0, minimum=0.5),
+        body_timeout_s=_float(env, "BODY_TIMEOUT_S", 30.0, minimum=0.5),
         self_service_tokens=_bool(env, "SELF_SERVICE_TOKENS", False),
         cors_origins=[o.strip() for o in (env.get("CORS_ORIGINS") or "*").split(",") if o.strip()],
         rate_limit_ip_per_s=_int(env, "RATE_LIMIT_IP_PER_S", 0),
