@@ -49,7 +49,7 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
+        console.print("[red]configuration error:[/red]", escape(str(exc)))
         sys.exit(2)
 
 
