@@ -7,7 +7,8 @@ declared rather than from a list kept beside it:
 
 - its guards (`admin_only`, `results_reader`) and identity dependencies (`voter`,
   `juror`, `aggregator`) give its security schemes and their 401/403;
-- a `data` parameter (a JSON body) gives 400 `invalid_body` / `body_too_large`;
+- a `data` parameter (a JSON body) gives 400 `invalid_body` / `body_too_large`, and
+  408 `request_timeout` for a body that does not arrive in time;
 - an `rt` parameter (it reaches PostgreSQL or Redis) gives 503 `unavailable`.
 
 `@documented("castVote", {409: ["window_closed"]})` adds the operation id and only
@@ -56,6 +57,8 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
 ERROR_CODES: dict[str, str] = {
     "invalid_body": "the body or a parameter is not of the documented shape",
     "body_too_large": "the body is larger than `MAX_BODY_BYTES`",
+    "request_timeout": "the body did not arrive within `BODY_TIMEOUT_S` of the head; the "
+                       "connection is closed",
     "unauthorized": "no token, or not one this route accepts",
     "forbidden": "the token belongs to another contest, or the route is switched off",
     "not_found": "the contest (or juror, or ballot) does not exist",
@@ -104,7 +107,8 @@ IDENTITY_ACCESS: dict[str, Access] = {  # by the name of the dependency the hand
     "juror": Access(({JUROR: []},), _CONTEST_TOKEN),
     "aggregator": Access(({AGGREGATOR: []},), _CONTEST_TOKEN),
 }
-BODY_ERRORS: Errors = {400: ["invalid_body", "body_too_large"]}
+BODY_ERRORS: Errors = {400: ["invalid_body", "body_too_large"],
+                       408: ["request_timeout"]}  # service/core/http_timeouts.py
 STORE_ERRORS: Errors = {503: ["unavailable"]}
 
 

@@ -116,13 +116,16 @@ def test_every_refusal_is_the_error_body_never_litestars_default(
 
 def test_each_status_names_its_codes_with_an_example_each(document: dict[str, Any]) -> None:
     vote = operation(document, "post", "/api/v1/contests/{cid}/votes")["responses"]
-    assert set(vote) == {"201", "200", "400", "401", "403", "404", "409", "422", "429", "503"}
+    assert set(vote) == {"201", "200", "400", "401", "403", "404", "408", "409", "422", "429",
+                         "503"}
     codes = [e["value"]["error"]["code"]
              for e in vote["429"]["content"]["application/json"]["examples"].values()]
     assert codes == ["rate_limited", "vote_cap_reached"]
     assert "`vote_cap_reached`" in vote["429"]["description"]
     body = operation(document, "post", "/api/v1/contests")["responses"]["400"]
     assert "`body_too_large`" in body["description"] and "`invalid_body`" in body["description"]
+    assert "`request_timeout`" in operation(document, "post", "/api/v1/contests")[
+        "responses"]["408"]["description"]
     assert "503" in operation(document, "get", "/api/v1/contests")["responses"]
 
 
