@@ -68,8 +68,8 @@ async def load_around(rig: Rig, servers: list, fault: object) -> tuple[str, Vote
 
 
 async def assert_recovered(rig: Rig, cid: str, log: VoteLog, drill: str) -> None:
-    """The five checks of docs/reliability.md; the drill's record is written first, so a
-    failing drill still shows its figures in `make drills`."""
+    """The five checks of docs/reliability.md. The record is written before the ledger
+    check, so a drill that loses or doubles a vote still shows it in `make drills`."""
     settle_s = await wait_tallies_match(rig.servers[0], cid)
     record = await record_drill(drill, rig.stores.database_url, cid, log, CAP,
                                 exact_tallies_s=settle_s)
