@@ -36,6 +36,9 @@ def score(args: tuple[str, ...]) -> None:
 def recount(contest: str | None, embedded: bool) -> None:
     """Rebuild live tallies (Redis) and cap counters from the ledger (PostgreSQL).
 
+    Safe while votes flow: tallies are compared and repaired at the ledger's newest
+    batch, after the tally updates in flight have had their time to land.
+
     Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
     """
     from rich.progress import Progress
@@ -52,9 +55,9 @@ def recount(contest: str | None, embedded: bool) -> None:
                 found, caps = await recount_contest(rt, await rt.contests.get(contest_id))
                 moved = sum(abs(d.ledger - d.live) for d in found.differences)
                 progress.console.print(
-                    f"{contest_id}: ledger {found.ledger_total} votes, "
-                    f"{len(found.differences)} tally cells repaired ({moved} votes), "
-                    f"{caps} cap counters corrected")
+                    f"{contest_id}: ledger {found.ledger_total} votes at batch "
+                    f"{found.batch}, {len(found.differences)} tally cells repaired "
+                    f"({moved} votes), {caps} cap counters corrected")
                 progress.advance(task)
 
     with stores_for(settings_or_exit(), "recount", embedded=embedded) as settings:
@@ -68,6 +71,9 @@ def recount(contest: str | None, embedded: bool) -> None:
 def verify(contest: str | None, audit: bool, embedded: bool) -> None:
     """Compare live tallies with the ledger; print every difference (exit 1 if any).
 
+    Both are compared at the ledger's newest batch, so differences are real even while
+    votes flow; a difference waits up to 2.5 s for tally updates in flight.
+
     Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
     """
     from service.ops.maintenance import contest_ids
@@ -77,13 +83,14 @@ def verify(contest: str | None, audit: bool, embedded: bool) -> None:
         for contest_id in await contest_ids(rt, contest):
             found = await rt.tally_check.compare(await rt.contests.get(contest_id))
             state = "[green]OK[/green]" if found.ok else "[red]DIFFERS[/red]"
-            Console().print(f"{contest_id}: {state}  ledger {found.ledger_total}, "
-                            f"live {found.live_total}")
+            Console().print(f"{contest_id}: {state}  at ledger batch {found.batch}: "
+                            f"ledger {found.ledger_total}, live {found.live_total}")
             if found.differences:
                 table = Table("voting country", "entry", "live", "ledger")
                 for d in found.differences:
                     table.add_row(d.country, d.entry, str(d.live), str(d.ledger))
                 Console().print(table)
+            if not found.ok:
                 failures += 1
             if audit:
                 problems = await rt.audit.problems(contest_id)

@@ -2,6 +2,9 @@
 
 The decision logic (window, duplicates, caps) lives in the `record_votes` SQL function
 (migrations/0002) so that it runs inside one transaction next to the data it guards.
+Each call that accepts votes is a numbered ledger batch (migrations/0007): its tally
+update carries the number, and the ledger can be read "at batch C" to compare the live
+tallies with it at one consistent point (`service/intake/tally_cut.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Literal, NamedTuple
 
 import asyncpg
 
+from service.intake.tally_cut import Cells, LedgerCut, ledger_at
 from service.stores.postgres import Conn
 
 Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found"]
@@ -36,6 +40,7 @@ class Decision(NamedTuple):
     outcome: Outcome
     seq: int
     cap: int
+    batch: int = 0  # the ledger batch of the call's accepted votes; 0 if it accepted none
 
     @property
     def remaining(self) -> int:
@@ -52,7 +57,7 @@ def aggregator_dedupe_key(aggregator_id: str, vote_id: str) -> bytes:
     return hashlib.sha256(f"agg\0{aggregator_id}\0{vote_id}".encode()).digest()
 
 
-RECORD_VOTES_SQL = "SELECT outcome, seq, cap FROM record_votes($1, $2, $3, $4, $5, $6)"
+RECORD_VOTES_SQL = "SELECT outcome, seq, cap, batch FROM record_votes($1, $2, $3, $4, $5, $6)"
 CONFLICT_RETRIES = 3
 
 
@@ -96,6 +101,32 @@ async def ledger_counts(conn: Conn, contest: str) -> dict[str, dict[str, int]]:
     for row in rows:
         counts.setdefault(row["voting_country"], {})[row["entry"]] = row["n"]
     return counts
+
+
+async def ledger_head(conn: Conn, contest: str) -> int:
+    """The contest's last committed batch number (0 before its first)."""
+    head = await conn.fetchval("SELECT batch FROM ledger_heads WHERE contest_id = $1", contest)
+    return int(head or 0)
+
+
+async def batches_after(conn: Conn, contest: str, after: int) -> dict[int, Cells]:
+    """The cells of every committed batch numbered above `after`."""
+    rows = await conn.fetch(
+        "SELECT batch, countries, entries, votes FROM ledger_batches "
+        "WHERE contest_id = $1 AND batch > $2 ORDER BY batch",
+        contest, after,
+    )
+    return {row["batch"]: list(zip(row["countries"], row["entries"], row["votes"], strict=True))
+            for row in rows}
+
+
+async def ledger_cut(conn: Conn, contest: str, cut: int) -> LedgerCut:
+    """The ledger at batch `cut`: the counts and the batches above `cut` in one snapshot
+    (batches commit in number order, so it sees exactly batches 1..its newest)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        counts = await ledger_counts(conn, contest)
+        later = await batches_after(conn, contest, cut)
+    return ledger_at(counts, later, cut)
 
 
 async def voter_votes_used(conn: Conn, contest: str, voter_hash: bytes) -> int:
@@ -143,6 +174,19 @@ class VoteLedger:
     async def counts(self, contest: str) -> dict[str, dict[str, int]]:
         async with self._pool.acquire(timeout=self._timeout_s) as conn:
             return await ledger_counts(conn, contest)
+
+    async def head(self, contest: str) -> int:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await ledger_head(conn, contest)
+
+    async def at(self, contest: str, cut: int) -> LedgerCut:
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            return await ledger_cut(conn, contest, cut)
+
+    async def catch_up(self, contest: str, ledger: LedgerCut) -> None:
+        """Add to `ledger` the batches committed since it last looked."""
+        async with self._pool.acquire(timeout=self._timeout_s) as conn:
+            ledger.later.update(await batches_after(conn, contest, ledger.newest))
 
     async def votes_used(self, contest: str, voter_hash: bytes) -> int:
         async with self._pool.acquire(timeout=self._timeout_s) as conn:

@@ -1,16 +1,22 @@
-"""Keep live tallies equal to the ledger: compare, and repair drift that persists.
+"""Keep live tallies equal to the ledger: compare them at one ledger batch number, and
+repair what differs there.
 
-A vote is committed before its tally is incremented, so for a few milliseconds the two
-legitimately differ. A difference is therefore acted on only when two reads, a moment
-apart, show the same difference; the repair is an increment by the difference (never
-an overwrite), which is safe while other processes keep incrementing.
+Under load the ledger and the tallies never stand still together, so they are compared
+at a cut (`tally_cut.py`): the ledger up to batch C against the tallies of the batches
+up to C that Redis holds. A difference there is drift, never an update in flight.
+`verify` and `recount` cut at the ledger's newest batch when asked and give the updates
+of batches up to it `SETTLE_S` to land (answering as soon as nothing differs). The
+reconciler cuts at the newest batch it saw one round earlier, so those updates had a
+round to land. A repair moves each cell by its difference at the cut and marks batches
+1..C held; Redis refuses it if a batch up to C was applied since the read (it compares
+again), so an update that lands late and the repair of its batch never both count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from dataclasses import dataclass
 
 import msgspec
 
@@ -19,11 +25,14 @@ from service.contests.models import Contest
 from service.contests.repository import ContestStore
 from service.core import metrics
 from service.intake.ledger import VoteLedger
-from service.intake.tallies import Counts, LiveTallies, differences
+from service.intake.tallies import TALLY_UPDATE_TIMEOUT_S, LiveTallies
+from service.intake.tally_cut import LedgerCut, Verdict, differences, judge
 from service.stores.lease import RedisLease
 
 log = logging.getLogger("silkvote.reconcile")
-SETTLE_S = 0.25
+SETTLE_S = TALLY_UPDATE_TIMEOUT_S + 0.5  # past this, an update of a batch is lost
+POLL_S = 0.1
+REPAIR_ATTEMPTS = 5
 LEADER_KEY = "sv:reconciler:leader"
 
 
@@ -35,10 +44,41 @@ class Difference(msgspec.Struct):
 
 
 class Comparison(msgspec.Struct):
+    """Live tallies against the ledger, both at ledger batch `batch`."""
+
     ok: bool
     ledger_total: int
     live_total: int
     differences: list[Difference]
+    batch: int = 0
+
+
+@dataclass
+class Judgement:
+    """Every scope of one contest judged at one cut."""
+
+    ledger: LedgerCut
+    verdicts: list[Verdict]
+
+    @property
+    def ok(self) -> bool:
+        return not any(v.ahead or v.deltas for v in self.verdicts)
+
+    @property
+    def drift(self) -> int:
+        """Votes by which the tallies at the cut differ from the ledger at the cut."""
+        return sum(abs(n) for v in self.verdicts for n in v.deltas.values())
+
+    def comparison(self) -> Comparison:
+        found = sorted(d for v in self.verdicts for d in differences(v.live, v.want))
+        return Comparison(
+            ok=self.ok,
+            ledger_total=self.ledger.total(),
+            live_total=sum(n for v in self.verdicts for row in v.live.values()
+                           for n in row.values()),
+            differences=[Difference(*d) for d in found],
+            batch=self.ledger.cut,
+        )
 
 
 class TallyCheck:
@@ -49,51 +89,93 @@ class TallyCheck:
         self._ledger = ledger
         self._tallies = tallies
 
-    async def snapshot(self, contest: Contest) -> tuple[Counts, Counts]:
-        ledger = await self._ledger.counts(contest.id)
-        live = await self._tallies.read(contest.id, contest.voting_countries)
-        return live, ledger
+    async def head(self, contest_id: str) -> int:
+        return await self._ledger.head(contest_id)
 
     async def compare(self, contest: Contest, settle_s: float = SETTLE_S) -> Comparison:
-        """Differences that persist across two reads `settle_s` apart (in-flight votes
-        settle)."""
-        live, ledger = await self.snapshot(contest)
-        first = set(differences(live, ledger))
-        if first:
-            await asyncio.sleep(settle_s)
-            live, ledger = await self.snapshot(contest)
-        found = [d for d in differences(live, ledger) if not first or d in first]
-        return Comparison(
-            ok=not found,
-            ledger_total=sum(n for row in ledger.values() for n in row.values()),
-            live_total=sum(n for row in live.values() for n in row.values()),
-            differences=[Difference(*d) for d in found],
-        )
+        """The tallies against the ledger at its newest batch now (`verify`)."""
+        cut = await self._ledger.head(contest.id)
+        return (await self.judge(contest, cut, settle_s)).comparison()
 
-    async def repair(self, contest: Contest, found: list[Difference]) -> int:
-        """Increment tallies by the persistent differences; returns the votes moved."""
-        deltas = Counter({(d.country, d.entry): d.ledger - d.live for d in found})
-        await self._tallies.add(contest.id, deltas)
-        moved = sum(abs(n) for n in deltas.values())
+    async def judge(self, contest: Contest, cut: int, settle_s: float = 0.0) -> Judgement:
+        """Judge at `cut`; while anything differs, again until `settle_s` has passed
+        (updates of batches up to the cut may still be landing)."""
+        ledger = await self._ledger.at(contest.id, cut)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settle_s
+        while True:
+            judgement = await self._judge(contest, ledger)
+            if judgement.ok or loop.time() >= deadline:
+                return judgement
+            await asyncio.sleep(POLL_S)
+
+    async def _judge(self, contest: Contest, ledger: LedgerCut) -> Judgement:
+        countries = sorted(set(contest.voting_countries) | set(ledger.counts))
+        scopes = await self._tallies.scopes(contest.id, countries)
+        # after the Redis read, so every batch Redis was seen holding is known here
+        await self._ledger.catch_up(contest.id, ledger)
+        return Judgement(ledger, [judge(scope, ledger) for scope in scopes])
+
+    async def repair(self, contest: Contest, judgement: Judgement) -> int:
+        """Bring the tallies at the cut to the ledger at the cut; returns votes moved."""
+        moved = cells = 0
+        for _ in range(REPAIR_ATTEMPTS):
+            stale = False
+            for verdict in judgement.verdicts:
+                done = await self._repair_scope(contest, judgement.ledger.cut, verdict)
+                if done is None:
+                    stale = True
+                else:
+                    moved, cells = moved + done[0], cells + done[1]
+            if not stale:
+                break
+            judgement = await self._judge(contest, judgement.ledger)
+        else:
+            log.warning("tallies of %s kept moving below batch %d; repair left to the "
+                        "next round", contest.id, judgement.ledger.cut)
         if moved:
-            metrics.TALLY_REPAIRS.inc(len(found))
-            log.warning("repaired %d tally cells (%d votes) of %s", len(found), moved,
-                        contest.id)
+            await self._tallies.announce(contest.id)
+            metrics.TALLY_REPAIRS.inc(cells)
+            log.warning("repaired %d tally cells (%d votes) of %s at ledger batch %d",
+                        cells, moved, contest.id, judgement.ledger.cut)
         return moved
 
-    async def reconcile(self, contest: Contest) -> Comparison:
+    async def _repair_scope(self, contest: Contest, cut: int, verdict: Verdict
+                            ) -> tuple[int, int] | None:
+        """(votes, cells) moved in one scope; None if Redis refused (compare again)."""
+        deltas = verdict.deltas
+        if verdict.ahead:
+            log.warning("tallies of %s hold batches the ledger does not have (ledger "
+                        "restored?): rebuilt at batch %d", contest.id, cut)
+            await self._tallies.reset(contest.id, verdict.scope, cut, verdict.want)
+            return sum(abs(n) for n in deltas.values()), len(deltas)
+        if not deltas and verdict.scope.top >= cut:
+            return 0, 0
+        if await self._tallies.repair(contest.id, verdict.scope, cut, deltas):
+            return sum(abs(n) for n in deltas.values()), len(deltas)
+        return None
+
+    async def recount(self, contest: Contest) -> Comparison:
+        """Compare as `verify` does, then repair; returns what was found."""
+        judgement = await self.judge(contest, await self._ledger.head(contest.id), SETTLE_S)
+        if not judgement.ok:
+            await self.repair(contest, judgement)
+        return judgement.comparison()
+
+    async def reconcile(self, contest: Contest, cut: int) -> Comparison:
+        """One round of the reconciler at `cut`: measure the drift and repair it."""
         if contest.window == "open":
             metrics.WINDOW_OPEN_SEEN.labels(contest.id).set_to_current_time()
-        comparison = await self.compare(contest)
-        drift = sum(abs(d.ledger - d.live) for d in comparison.differences)
-        metrics.TALLY_DRIFT.labels(contest.id).set(drift)
-        if comparison.differences:
-            await self.repair(contest, comparison.differences)
-        return comparison
+        judgement = await self.judge(contest, cut)
+        metrics.TALLY_DRIFT.labels(contest.id).set(judgement.drift)
+        if not judgement.ok or any(v.scope.top < cut for v in judgement.verdicts):
+            await self.repair(contest, judgement)
+        return judgement.comparison()
 
 
 class Reconciler:
-    """Background task: one process at a time (Redis lease) reconciles every contest."""
+    """Background task: one process at a time (Redis lease) reconciles every contest, each
+    at the newest ledger batch it saw the round before."""
 
     def __init__(self, check: TallyCheck, store: ContestStore, contests: ContestCache,
                  lease: RedisLease, interval_s: float) -> None:
@@ -102,6 +184,7 @@ class Reconciler:
         self._contests = contests
         self._lease = lease
         self._interval_s = interval_s
+        self._cuts: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -123,4 +206,8 @@ class Reconciler:
 
     async def reconcile_all(self) -> None:
         for contest_id in await self._store.ids():
-            await self._check.reconcile(await self._contests.get(contest_id))
+            contest = await self._contests.get(contest_id)
+            head = await self._check.head(contest_id)
+            cut, self._cuts[contest_id] = self._cuts.get(contest_id), head
+            if cut is not None and cut <= head:  # else: first sight, or a restored ledger
+                await self._check.reconcile(contest, cut)

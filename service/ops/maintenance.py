@@ -1,7 +1,8 @@
 """Operator tasks behind `silkvote recount`, `verify` and `export`.
 
 Each works on a live system: the ledger stays the source of truth, tallies are
-repaired by increments (safe while votes flow), and nothing here deletes votes.
+compared and repaired at one ledger batch number (safe while votes flow,
+`service/intake/reconcile.py`), and nothing here deletes votes.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ async def contest_ids(rt: Runtime, only: str | None) -> list[str]:
 
 async def recount(rt: Runtime, contest: Contest) -> tuple[Comparison, int]:
     """Rebuild live tallies and cap counters of one contest from the ledger."""
-    comparison = await rt.tally_check.compare(contest)
-    if comparison.differences:
-        await rt.tally_check.repair(contest, comparison.differences)
+    comparison = await rt.tally_check.recount(contest)
     caps_fixed = await rt.ledger.recount_caps(contest.id)
     return comparison, caps_fixed
 

@@ -16,6 +16,14 @@ def tally_pattern(contest: str) -> str:
     return f"sv:{{{contest}:*}}:tally"
 
 
+def applied(contest: str, voting_country: str | None = None) -> str:
+    """Hash of the ledger batches whose votes the tallies hold (service/intake/tally_cut.py):
+    one per contest on a single server; on a cluster one per voting country, in its
+    tally's slot, since a script may touch only one slot."""
+    tag = contest if voting_country is None else f"{contest}:{voting_country}"
+    return f"sv:{{{tag}}}:applied"
+
+
 CHANGED_CHANNEL = "sv:changed"  # message: a contest id whose live tallies moved
 
 
