@@ -5,22 +5,17 @@ the ledger (service/intake/tally_cut.py, on a real PostgreSQL and Redis)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 
 from service.stores import redis_keys as keys
 from service.stores.redis import create_redis
 from tests.conftest import Stores
-from tests.service.tally_world import World, over_counted, quiet_pool, without_zeros
-
-COUNTRIES = ["KZ", "WW"]
-ENTRIES = ["AZ", "GE"]
+from tests.service.tally_world import RACES, World, play, quiet_pool, steps
 
 
 @pytest.fixture(scope="module")
@@ -121,33 +116,6 @@ async def test_tallies_from_a_ledger_that_no_longer_exists_are_rebuilt(
     assert (await world.counts())[0] == {"KZ": {"MN": 2}}
 
 
-votes = st.lists(st.tuples(st.sampled_from(COUNTRIES), st.sampled_from(ENTRIES)),
-                 min_size=1, max_size=4)
-commit = st.tuples(st.just("commit"), votes)
-deliver = st.tuples(st.just("deliver"), st.integers(0, 9), st.booleans())  # booleans: again
-judge = st.tuples(st.just("judge"), st.integers(0, 3))  # at the newest batch, or a few below
-repair = st.tuples(st.just("repair"), st.integers(0, 9))
-drop = st.tuples(st.just("drop"), st.integers(0, 9))
-flush = st.tuples(st.just("flush"))
-lose = st.tuples(st.just("lose"), st.sampled_from(COUNTRIES))
-step = st.sampled_from([commit] * 3 + [deliver] * 3 + [judge] * 2 + [repair] * 2
-                       + [drop, flush, lose]).flatmap(lambda kind: kind)  # losses rarer
-steps = st.lists(step, min_size=6, max_size=30)
-# The races a repair must lose, spelled out: a random search finds them only in hundreds of
-# examples (measured: the first in ~400 with the script's check removed).
-RACES = [
-    # an update of a batch below the cut lands between the judgement and its repair
-    [("commit", [("WW", "AZ")]), ("commit", [("WW", "AZ")]), ("deliver", 0, False),
-     ("judge", 0), ("deliver", 0, False), ("repair", 0)],
-    # two repairs judged on the same read of a lost tally
-    [("commit", [("WW", "AZ")]), ("deliver", 0, False), ("lose", "WW"), ("judge", 0),
-     ("judge", 0), ("repair", 0), ("repair", 0)],
-    # a flush between the judgement and the repair, then the update lands again
-    [("commit", [("KZ", "GE")]), ("deliver", 0, True), ("judge", 0), ("flush",),
-     ("deliver", 0, False), ("repair", 0)],
-]
-
-
 @settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(script=steps)
@@ -162,40 +130,4 @@ async def test_any_interleaving_converges_to_the_ledger_and_never_counts_twice(
     in flight says ok only when the board equals the ledger; and once every update has
     been delivered and one recount made, the board equals the ledger, and stays equal
     when the old updates arrive once more."""
-    world = await World.open(pool, redis)
-    for step in script:
-        match step:
-            case ("commit", cells):
-                await world.commit(cells)
-            case ("deliver", index, again):
-                await world.deliver(index, again)
-            case ("drop", index):
-                world.drop(index)
-            case ("flush",):
-                await world.flush()
-            case ("lose", country):
-                await world.lose(country)
-            case ("judge", pick):
-                head = await world.ledger.head(world.cid)
-                judgement = await world.check.judge(world.contest, max(head - pick, 0))
-                world.judged.append(judgement)
-                live, ledger = await world.counts()
-                if judgement.ledger.cut == head and not world.pending and judgement.ok:
-                    assert without_zeros(live) == ledger, "ok while the board is wrong"
-            case ("repair", pick) if world.judged:
-                judgement = world.judged.pop(pick % len(world.judged))
-                await world.check.repair(world.contest, judgement)
-        live, ledger = await world.counts()
-        assert not over_counted(live, ledger), (step, live, ledger)
-    while world.pending:
-        await world.deliver(0)
-    await world.recount()
-    live, ledger = await world.counts()
-    assert without_zeros(live) == ledger
-    assert (await world.check.compare(world.contest, settle_s=0)).ok
-    for update in world.sent:
-        await world.tallies.publish_accepted(update)
-    live, ledger = await world.counts()
-    assert without_zeros(live) == ledger
-    assert sum(Counter({c: sum(r.values()) for c, r in live.items()}).values()) == sum(
-        n for row in ledger.values() for n in row.values())
+    await play(await World.open(pool, redis), script)
