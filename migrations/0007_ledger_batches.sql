@@ -148,8 +148,7 @@ BEGIN
           LEFT JOIN numbered nb ON nb.k = r.k
          WHERE NOT (SELECT g.ok FROM guard g)
     )
-    SELECT array_agg(d.i ORDER BY d.i), array_agg(d.o ORDER BY d.i),
-           array_agg(d.s ORDER BY d.i),
+    SELECT array_agg(d.i), array_agg(d.o), array_agg(d.s),  -- one order: sorted once, below
            (SELECT array_agg(cl.c) FROM cells cl), (SELECT array_agg(cl.e) FROM cells cl),
            (SELECT array_agg(cl.n) FROM cells cl)
       INTO v_idx, v_outcomes, v_seqs, v_countries, v_entries, v_votes
@@ -164,7 +163,7 @@ BEGIN
     END IF;
 
     RETURN QUERY SELECT u.i, u.o, u.s, v_cap, v_batch
-                   FROM unnest(v_idx, v_outcomes, v_seqs) AS u(i, o, s);
+                   FROM unnest(v_idx, v_outcomes, v_seqs) AS u(i, o, s) ORDER BY u.i;
 END;
 $$;
 
