@@ -9,7 +9,9 @@ recount`) rebuild them from the ledger, compared at one batch number (`tally_cut
 
 On a Redis Cluster the hashes of one contest span slots and a script may touch only
 one, so there each voting country is a scope of its own (its applied hash sits in its
-tally's slot), updated by one script call per country.
+tally's slot), updated by one script call per country. A scope folds held batches into
+`h` as soon as they run without a gap; a country's scope on a cluster sees only the
+batches with votes from it, so there the reconciler folds the rest, every round.
 """
 
 from __future__ import annotations
