@@ -172,7 +172,8 @@ class Bench:
                 self.executor.shutdown(cancel_futures=True)
             with contextlib.suppress(Exception):
                 asyncio.run(stores.close())
-            shutil.rmtree(folder, ignore_errors=True)
+            if not os.environ.get("BENCH_KEEP"):
+                shutil.rmtree(folder, ignore_errors=True)
         self.load_after = os.getloadavg()
 
     def _run_on(self, stores: Stores, folder: Path, workers: int) -> None:

@@ -6,10 +6,10 @@ its connection (a file descriptor, buffers, for a body the request's task) for a
 as it likes: in a drill 3,000 such connections stayed open for a whole 85 s run. So
 `SlowClientProtocol`, uvicorn's httptools protocol plus two deadlines:
 
-* the request head must be complete `HEADER_TIMEOUT_S` after the connection opened, or
-  after the first byte of a later request on a kept-alive connection; otherwise the
-  client gets `408` with the error body (or, if it sent nothing at all, just the
-  close) and the connection is closed;
+* the request head must be complete `HEADER_TIMEOUT_S` after its first byte; otherwise
+  the client gets `408` with the error body and the connection is closed (a new
+  connection that sends nothing is closed after the idle `KEEPALIVE_TIMEOUT_S`, as
+  uvicorn closes an idle kept-alive one);
 * the body must be complete `BODY_TIMEOUT_S` after its head. Otherwise the request's
   own wait for the body ends in `ApiError(408, "request_timeout")`, so the app answers
   it like any refusal (the one error body, the access line, the latency series), and the
@@ -47,6 +47,7 @@ BODY_GRACE_S = 5.0  # after the 408 is raised to the app: its answer, then the c
 
 
 class Phase(enum.Enum):
+    FRESH = "fresh"  # connected, nothing sent yet: the idle (keep-alive) timeout applies
     HEAD = "head"  # waiting for (the rest of) a request head
     BODY = "body"  # the head is in, the body is not complete
     IDLE = "idle"  # nothing owed by the client: the app's turn, or keep-alive
@@ -152,7 +153,10 @@ class SlowClientProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._enter(Phase.HEAD, self.header_timeout_s)
+        # A connection that has sent nothing is idle, not slow: pools and proxies open
+        # connections ahead of their requests, so it gets the idle timeout, and the head
+        # deadline starts with its first byte.
+        self._enter(Phase.FRESH, self.timeout_keep_alive)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._deadlines.discard(self)
@@ -191,7 +195,10 @@ class SlowClientProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             self._deadlines.discard(self)
             return
-        if self.phase is Phase.HEAD:
+        if self.phase is Phase.FRESH:
+            self._deadlines.discard(self)
+            self.transport.close()
+        elif self.phase is Phase.HEAD:
             self._head_timed_out()
         elif self.phase is Phase.BODY:
             self._body_timed_out(now)

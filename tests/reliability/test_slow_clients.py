@@ -24,6 +24,7 @@ from tests.reliability.rig import make_voters, open_contest
 
 HEADER_TIMEOUT_S = 2.0
 BODY_TIMEOUT_S = 3.0
+KEEPALIVE_TIMEOUT_S = 5  # longer than the head timeout: idle is not slow
 MARGIN_S = SWEEP_EVERY_S + 3.0  # the sweep's period, plus a loaded 2-core host
 ATTACKERS = 300  # of each kind
 TRICKLE_EVERY_S = 0.5
@@ -34,7 +35,8 @@ HALF_A_HEAD = b"POST /api/v1/contests/x/votes HTTP/1.1\r\nHost: 127.0.0.1\r\nCon
 @pytest.fixture(scope="module")
 def server(stores: Stores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     srv = start_server(stores, tmp_path_factory.mktemp("slow"),
-                       HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S), BODY_TIMEOUT_S=str(BODY_TIMEOUT_S))
+                       HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S), BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
+                       KEEPALIVE_TIMEOUT_S=str(KEEPALIVE_TIMEOUT_S))
     yield srv
     srv.stop()
 
@@ -132,15 +134,28 @@ async def test_trickled_heads_and_bodies_are_cut_off_with_408_while_votes_go_on(
     assert all(b"connection: close" in c.answer.lower() for c in body_cuts)
 
 
-async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
+async def test_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(
         server: LiveServer) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     try:
-        cut = await _until_closed(reader, time.monotonic(), HEADER_TIMEOUT_S + 30)
+        cut = await _until_closed(reader, time.monotonic(), KEEPALIVE_TIMEOUT_S + 30)
     finally:
         writer.close()
     assert cut.answer == b""
-    assert HEADER_TIMEOUT_S - 0.1 <= cut.after_s < HEADER_TIMEOUT_S + MARGIN_S
+    assert KEEPALIVE_TIMEOUT_S - 0.1 <= cut.after_s < KEEPALIVE_TIMEOUT_S + MARGIN_S
+
+
+async def test_a_connection_opened_ahead_of_its_request_is_served(server: LiveServer) -> None:
+    """Pools and proxies open connections before they have a request for them: such a
+    connection is idle, not slow, so its head deadline starts with its first byte."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        await asyncio.sleep(HEADER_TIMEOUT_S + SWEEP_EVERY_S + 0.5)  # past the head deadline
+        writer.write(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = await asyncio.wait_for(reader.readuntil(b'{"status":"ok"}'), timeout=10)
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 200")
 
 
 async def test_a_kept_alive_connection_gets_the_header_timeout_for_its_next_request(
