@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from service.intake.ledger import app_dedupe_key
 from service.security.credentials import voter_hash
@@ -27,6 +28,14 @@ from service.stores.embedded import start_postgres, start_valkey
 from service.stores.postgres import connect
 from tests.conftest import LiveServer, start_server
 from tests.harness.stores import Stores, open_stores
+
+
+def on_own_stores(what: str) -> pytest.MarkDecorator:
+    """Skip in the external pass of `make test`: the test stops, pauses, flushes or kills
+    stores it starts itself (`what` says which), so the machine's servers add nothing."""
+    return pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
+                              reason=f"{what}; it runs in the embedded pass of `make test`")
+
 
 VOTER_KEY = "test-voter-key"  # the VOTER_HASH_KEY of test servers
 ENTRIES = ["AZ", "AM", "GE", "IN", "CN", "KG", "MN", "TJ", "TM", "UZ", "KR"]

@@ -23,6 +23,7 @@ from tests.reliability.rig import (
     Voter,
     check_ledger,
     make_voters,
+    on_own_stores,
     open_contest,
     run_load,
     wait_tallies_match,
@@ -32,9 +33,7 @@ from tests.reliability.rig import (
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.drill,
-    pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                       reason="fault tests stop and pause their own embedded stores; "
-                              "they run in the embedded pass of `make test`"),
+    on_own_stores("fault tests stop and pause their own embedded stores"),
 ]
 CAP = 5
 LOAD_S = float(os.environ.get("FAULT_LOAD_S", "2"))  # seconds of load on each side of a fault

@@ -43,6 +43,7 @@ from tests.reliability.rig import (
     Voter,
     check_ledger,
     make_voters,
+    on_own_stores,
     open_contest,
     run_load,
     wait_tallies_match,
@@ -56,10 +57,7 @@ FLOWING_WITHIN_S = 10.0  # from the kill to the first 201 of a vote sent after i
 PROBE_PACE_S = 0.02  # the probe sends a vote this often
 PROBE_CAP = 10_000  # the probe's contest: its voters never reach the cap
 DRILL_NAME = "postgres primary kill -9"
-own_stores = pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")),
-    reason="these tests start and kill their own PostgreSQL pair; they run in the embedded "
-           "pass of `make test`")
+own_stores = on_own_stores("these tests start and kill their own PostgreSQL pair")
 
 
 def settings_with(database_url: str, tmp_path: Path) -> str | None:

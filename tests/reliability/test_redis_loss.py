@@ -34,6 +34,7 @@ from tests.reliability.rig import (
     Voter,
     check_ledger,
     make_voters,
+    on_own_stores,
     open_contest,
     wait_tallies_match,
 )
@@ -41,9 +42,7 @@ from tests.reliability.rig import (
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.drill,
-    pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                       reason="the test freezes its own embedded Valkey; it runs in the "
-                              "embedded pass of `make test`"),
+    on_own_stores("the test freezes its own embedded Valkey"),
 ]
 CAP = 5
 PAUSE_S = 4.0  # Valkey frozen this long, twice the tally update's 2 s timeout

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from tests.reliability.rig import (
     Rig,
     VoteLog,
     make_voters,
+    on_own_stores,
     open_contest,
     run_load,
 )
@@ -49,9 +49,7 @@ from tests.service.test_live import ws_url
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                       reason="these tests flush their own embedded Valkey; they run in the "
-                              "embedded pass of `make test`"),
+    on_own_stores("these tests flush their own embedded Valkey"),
 ]
 CAP = 50
 LAG_S = 1.0  # an update in flight lands well within this on a loaded 2-core host

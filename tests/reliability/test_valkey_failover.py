@@ -32,6 +32,7 @@ from tests.reliability.rig import (
     VoteLog,
     check_ledger,
     make_voters,
+    on_own_stores,
     open_contest,
     run_load,
 )
@@ -126,9 +127,7 @@ async def drill(tmp_path: Path) -> AsyncIterator[tuple[Rig, SentinelSet]]:
 
 @pytest.mark.slow
 @pytest.mark.drill
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")),
-                    reason="the drill kills its own Valkey; it runs in the embedded pass "
-                           "of `make test`")
+@on_own_stores("the drill kills its own Valkey")
 async def test_kill_9_of_the_valkey_primary_is_repaired_within_5_s_of_the_promotion(
         drill: tuple[Rig, SentinelSet]) -> None:
     """No vote refused and none lost while Valkey fails over; the service's clients reach
