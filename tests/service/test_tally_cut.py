@@ -116,7 +116,7 @@ async def test_tallies_from_a_ledger_that_no_longer_exists_are_rebuilt(
     assert (await world.counts())[0] == {"KZ": {"MN": 2}}
 
 
-@settings(max_examples=100, deadline=None,
+@settings(max_examples=30, deadline=None,  # each example is a contest: 9 partitions
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(script=steps)
 @example(script=RACES[0])
