@@ -12,6 +12,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from service.contests.read_tokens import ReadGrant
 from service.core.errors import forbidden, unauthorized
 from service.runtime import runtime_of
 from service.security.credentials import secrets_equal
@@ -21,20 +22,24 @@ Connection = ASGIConnection[Any, Any, Any, Any]
 
 
 def bearer_token(connection: Connection) -> str | None:
-    """The token from `Authorization: Bearer …` (or `?token=` for websockets and pages)."""
+    """The token from `Authorization: Bearer …`, the only place one is read from.
+
+    Never from the URL: URLs are written to proxy and access logs, browser history
+    and `Referer` headers. Websockets from a browser, which cannot send the header,
+    use a single-use ticket instead (`security/ws_tickets.py`)."""
     header = connection.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-        return None
-    return connection.query_params.get("token") or None
+    return None
 
 
 def require_bearer(connection: Connection) -> str:
     token = bearer_token(connection)
     if token is None:
-        raise unauthorized("send a token in 'Authorization: Bearer <token>'")
+        where = (" (never in the URL)" if "token" in connection.query_params else "")
+        raise unauthorized(f"send a token in 'Authorization: Bearer <token>'{where}")
     return token
 
 
@@ -69,16 +74,52 @@ def admin_only(connection: Connection, _: BaseRouteHandler) -> None:
     require_admin(connection)
 
 
-def results_reader(connection: Connection, _: BaseRouteHandler) -> None:
-    """Guard: results are public unless RESULTS_TOKEN is set (the admin token always
-    reads)."""
-    if results_access(connection) is None:
+async def results_reader(connection: Connection, _: BaseRouteHandler) -> None:
+    """Guard: results are public unless RESULTS_TOKEN is set (the admin token and the
+    contest's read tokens always read)."""
+    if await results_access(connection) is None:
         raise unauthorized("a results token is required")
 
 
-def results_access(connection: Connection) -> bool | None:
-    """True for the producer's full view, False for the public one, None when refused."""
-    if holds_admin_token(connection):
+async def bearer_reader(connection: Connection, _: BaseRouteHandler) -> None:
+    """Guard: a bearer token that reads results (`RESULTS_TOKEN`, a read token or the
+    admin token; any token while results are public), or 401."""
+    require_bearer(connection)
+    if await results_access(connection) is None and await read_token_contest(connection) is None:
+        raise unauthorized("a results token, a read token or the admin token is required")
+
+
+async def read_token_contest(connection: Connection) -> str | None:
+    """The contest of the live read token the request carries (`POST …/read-tokens`)."""
+    grant = await read_token_grant(connection)
+    return None if grant is None else grant.contest
+
+
+async def read_token_grant(connection: Connection) -> ReadGrant | None:
+    """The live read token the request carries: its contest and id."""
+    token = bearer_token(connection)
+    if token is None:
+        return None
+    return await runtime_of(connection.app).read_tokens.grant_of(token)
+
+
+async def holds_read_token(connection: Connection) -> bool:
+    """A live read token of the contest in the path."""
+    contest = connection.path_params.get("cid")
+    return contest is not None and await read_token_contest(connection) == contest
+
+
+async def require_full_reader(connection: Connection) -> None:
+    """The admin token or one of the contest's read tokens, or 401 (the full view)."""
+    require_bearer(connection)
+    if not holds_admin_token(connection) and not await holds_read_token(connection):
+        raise unauthorized("the admin token or a read token of this contest is required")
+
+
+async def results_access(connection: Connection) -> bool | None:
+    """True for the full view (admin, the path's contest's read token), False for the
+    public one, None when refused."""
+    if holds_admin_token(connection) or await holds_read_token(connection):
         return True
     wanted = runtime_of(connection.app).settings.results_token
     token = bearer_token(connection)

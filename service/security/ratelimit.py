@@ -71,8 +71,11 @@ class RateLimiter:
             return
         if self.hit(rate_key(bucket, identity, window_s), window_s) > limit:
             metrics.rate_limited(bucket).inc()
+            # the seconds until this window ends and the count starts again
+            retry_after = max(1, window_s - int(time.time()) % window_s)
             raise ApiError(429, "rate_limited",
-                           f"too many requests; at most {limit} per {window_s} s — slow down")
+                           f"too many requests; at most {limit} per {window_s} s — slow down",
+                           retry_after_s=retry_after)
 
     def hit(self, key: str, window_s: int) -> int:
         """Count one hit; returns the hits known in this window, across processes."""

