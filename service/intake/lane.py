@@ -1,0 +1,223 @@
+"""The vote lane: `POST /api/v1/contests/{cid}/votes` answered at the ASGI level.
+
+Why it exists: a single vote does one token check, one dict lookup of the contest and
+one trip to the committer, yet Litestar's generic path (routing, a Request object,
+dependency resolution for `rt` and the voter, signature-model validation, a Response
+object and its header assembly) cost about as much CPU as the vote's own work. At a
+televote peak that is the largest bill of the service tier (docs/scaling.md).
+
+What it must keep (and `tests/service/test_vote_lane.py` checks against the framework's
+own answers): the same status codes and error bodies, the same auth and limits (it
+calls `intake/single_vote.py`, which the Litestar route calls too), the same metrics and
+access lines (it sits inside `core/logs.request_observer`, and names its route
+template as the router would), CORS, and the OpenAPI entry (the Litestar route stays
+declared, and answers whenever the lane is off: `VOTE_LANE=false`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar.config.cors import CORSConfig
+from litestar.types import ASGIApp, Receive, Send
+
+from service.core.errors import (
+    RETRY_AFTER_DEFAULT_S,
+    STORE_ERRORS,
+    UNAVAILABLE,
+    ApiError,
+    ErrorBody,
+    ErrorDetail,
+)
+from service.intake.models import VoteIn
+from service.intake.single_vote import cast_vote
+from service.runtime import Runtime
+from service.security.tokens import VoterClaims
+
+log = logging.getLogger("silkvote.intake.lane")
+
+ROUTE = "/api/v1/contests/{cid}/votes"
+_PREFIX = "/api/v1/contests/"
+_SUFFIX = "/votes"
+_JSON = (b"content-type", b"application/json")
+_NO_TOKEN = "send a token in 'Authorization: Bearer <token>'"
+_EMPTY = object()  # no body at all: the framework reports it with the fields, not as JSON
+
+
+class _Refusal(Exception):
+    """A body the framework would refuse before any dependency ran."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class VoteLane:
+    """ASGI wrapper: single votes here, every other request to the wrapped app."""
+
+    def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime], max_body: int,
+                 cors: CORSConfig) -> None:
+        self.app = app
+        self._runtime = runtime
+        self._cached: Runtime | None = None
+        self._max_body = max_body
+        self._cors_config = cors
+        simple = {**cors.simple_headers,
+                  "access-control-allow-headers": ", ".join(sorted(set(cors.allow_headers))),
+                  "access-control-allow-methods": ", ".join(sorted(set(cors.allow_methods)))}
+        self._cors_simple = [(k.lower().encode(), v.encode()) for k, v in simple.items()]
+        self._encode = msgspec.json.Encoder().encode
+        self._typed = msgspec.json.Decoder(VoteIn, strict=False).decode
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            if path.endswith(_SUFFIX) and path.startswith(_PREFIX):
+                cid = path[len(_PREFIX):-len(_SUFFIX)]
+                if cid and "/" not in cid:
+                    await self._vote(scope, receive, send, cid)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _vote(self, scope: Any, receive: Receive, send: Send, cid: str) -> None:
+        scope["path_template"] = ROUTE  # what the router would set: metrics and log lines
+        scope["path_params"] = {"cid": cid}
+        headers = scope["headers"]
+        retry_after: int | None = None
+        try:
+            # the framework's order: JSON syntax, then the voter's claims (a dependency),
+            # then the body's fields (its signature model)
+            body = await self._body(receive)
+            data = self._fast_decode(body)  # one typed pass when the body is good
+            if data is None:
+                raw = self._parse(body)
+            voter, token = self._claims(headers, cid)
+            if data is None:
+                data = self._convert(raw, scope)
+            client = scope.get("client")
+            status, out = await cast_vote(self._rt(), cid, data, voter,
+                                          client[0] if client else None, token)
+            body = self._encode(out)
+        except ApiError as exc:
+            status, body = exc.status, self._error(exc.code, exc.message)
+            if status == 429:  # as core/errors.error_response: every 429 says when
+                retry_after = exc.retry_after_s or RETRY_AFTER_DEFAULT_S
+        except _Refusal as exc:
+            status, body = 400, self._error("invalid_body", exc.message)
+        except STORE_ERRORS as exc:
+            log.warning("store unavailable on POST %s: %s", scope["path"], exc)
+            status, body = 503, self._error("unavailable", UNAVAILABLE)
+        except Exception:
+            log.exception("unhandled error on POST %s", scope["path"])
+            status, body = 500, self._error("internal_error",
+                                            "internal error; the incident was logged")
+        response_headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        if retry_after is not None:
+            response_headers.append((b"retry-after", str(retry_after).encode()))
+        self._cors(headers, response_headers)
+        start: Any = {"type": "http.response.start", "status": status,
+                      "headers": response_headers}
+        await send(start)
+        end: Any = {"type": "http.response.body", "body": body}
+        await send(end)
+
+    async def _body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message: Any = await receive()
+            if message["type"] == "http.disconnect":
+                raise ApiError(400, "invalid_body", "the client went away mid-body")
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise ApiError(400, "body_too_large", "request body is too large")
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _rt(self) -> Runtime:
+        """The process's runtime, looked up once: it is built before the first request
+        (the lifespan) and lives as long as the app."""
+        if self._cached is None:
+            self._cached = self._runtime()
+        return self._cached
+
+    def _fast_decode(self, body: bytes) -> VoteIn | None:
+        """The vote, if the body decodes straight into one; None sends it the framework's
+        two-step way, so a bad body is reported exactly as the framework reports it."""
+        try:
+            return self._typed(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+
+    @staticmethod
+    def _parse(body: bytes) -> Any:
+        if not body:
+            return _EMPTY
+        try:
+            return msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise _Refusal(str(exc)) from None
+
+    def _convert(self, raw: Any, scope: Any) -> VoteIn:
+        """As Litestar's signature model converts a msgspec body: laxly, each error named
+        by its field (`data` for the body as a whole)."""
+        if raw is _EMPTY:
+            raise self._invalid(scope, "data", "'data'")
+        try:
+            return msgspec.convert(raw, VoteIn, strict=False, str_keys=True)
+        except msgspec.ValidationError as exc:
+            text, _, where = str(exc).partition(" - at `$.")
+            raise self._invalid(scope, where.rstrip("`").split("[")[0] or "data",
+                                text.split(" - ", 1)[0]) from None
+
+    @staticmethod
+    def _invalid(scope: Any, key: str, text: str) -> _Refusal:
+        query = scope.get("query_string", b"")
+        path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        return _Refusal(f"Validation failed for POST {path}: {key}: {text}")
+
+    def _claims(self, headers: list[tuple[bytes, bytes]], cid: str
+                ) -> tuple[VoterClaims, str]:
+        """The verified claims of the bearer token, and the token."""
+        token = None
+        for name, value in headers:
+            if name == b"authorization":
+                scheme, _, rest = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and rest.strip():
+                    token = rest.strip()
+                break
+        if token is None:
+            raise ApiError(401, "unauthorized", _NO_TOKEN)
+        claims = self._rt().signer.verify(token, VoterClaims)
+        if claims is None:
+            raise ApiError(401, "unauthorized", "voter token is invalid or expired")
+        if claims.contest != cid:
+            raise ApiError(403, "forbidden", "this voter token belongs to another contest")
+        return claims, token
+
+    def _cors(self, headers: list[tuple[bytes, bytes]], out: list[tuple[bytes, bytes]]) -> None:
+        """What Litestar's CORS middleware adds to the answer of a cross-origin request."""
+        origin = cookie = None
+        for name, value in headers:
+            if name == b"origin":
+                origin = value
+            elif name == b"cookie":
+                cookie = value
+        if origin is None:
+            return
+        config = self._cors_config
+        out.extend(self._cors_simple)
+        if (config.is_allow_all_origins and cookie is not None) or (
+                not config.is_allow_all_origins
+                and config.is_origin_allowed(origin.decode("latin-1"))):
+            out[:] = [h for h in out if h[0] != b"access-control-allow-origin"]
+            out.append((b"access-control-allow-origin", origin))
+            out.append((b"vary", b"Origin"))
+
+    def _error(self, code: str, message: str) -> bytes:
+        return self._encode(ErrorBody(ErrorDetail(code, message)))
