@@ -176,11 +176,14 @@ def test_migrate_from_a_folder_without_migrations_is_an_error_not_up_to_date(
         assert "up to date" not in out.stdout + out.stderr
 
 
+DOTENV_TOKEN = "from-the-working-folder-" + "4f9a1c7e2b6d"  # 32+ characters, as serve wants
+
+
 @pytest.fixture(scope="module")
 def installed_server(installed: Installed, fresh_database: str,
                      stores: Stores) -> Iterator[str]:
     """`silkvote serve` of the installed wheel, its admin token only in ./.env."""
-    (installed.work / ".env").write_text("ADMIN_TOKEN=from-the-working-folder\n")
+    (installed.work / ".env").write_text(f"ADMIN_TOKEN={DOTENV_TOKEN}\n")
     port = free_port()
     log = (installed.work / "serve.log").open("wb")
     proc = subprocess.Popen(
@@ -205,7 +208,7 @@ def test_serve_answers_health_pages_and_static_files(
         installed: Installed, installed_server: str) -> None:
     assert httpx.get(f"{installed_server}/healthz").status_code == 200
     created = httpx.post(f"{installed_server}/api/v1/contests", json=contest_body(),
-                         headers={"Authorization": "Bearer from-the-working-folder"})
+                         headers={"Authorization": f"Bearer {DOTENV_TOKEN}"})
     assert created.status_code == 201, created.text  # the token of ./.env was read
     page = httpx.get(f"{installed_server}/vote/{created.json()['id']}")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
