@@ -57,6 +57,8 @@ def contest_definition(name: str = "Load test") -> dict[str, Any]:
         "vote_cap": VOTE_CAP,
         "jury_size": 5,
         "jury_min_valid": 3,
+        # live public standings: every vote moves the public websocket (the worst case)
+        "results_visibility": "live",
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from scoring.disqualify import without_disqualified
 from scoring.models import Explanation, PointSet, PointsValue, Result, Sheet
 from scoring.numbers import points_writer
 from scoring.reveal import reveal_order
@@ -21,7 +22,7 @@ def score(sheet: Sheet) -> Result:
     """Score a sheet: every set, the scoreboard with its tie-breaks, the reveal order and the
     per-entry explanations. Raises :class:`SheetError` for a sheet that breaks the rules
     (a sheet built in code has not been through :func:`decode_sheet`)."""
-    checked = check_sheet(sheet)
+    checked = check_sheet(without_disqualified(sheet))
     # combined sets award whole scale points, whatever the weights
     as_int = checked.rules.combination == "combined" or integral_weights(checked.rules)
     fmt = points_writer(as_int)
@@ -63,4 +64,5 @@ def score(sheet: Sheet) -> Result:
         sets=out_sets,
         reveal=reveal_order(out_sets, tallies, checked.running_order, fmt),
         explanations=explanations,
+        disqualified=list(sheet.disqualified),
     )

@@ -6,7 +6,7 @@ Output structs may grow fields (the contract allows additions, never changes of 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -37,6 +37,12 @@ EUROVISION_TIEBREAK: tuple[TiebreakCriterion, ...] = (
 PointsValue = int | str
 
 
+#: A string of the rules with no control characters (C0, DEL, C1): a NUL cannot be
+#: stored and a newline forges the log lines and exports it reaches. Written for
+#: Python's ``re`` and ECMAScript alike (JSON Schema readers).
+PlainText = Annotated[str, msgspec.Meta(pattern=r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])")]
+
+
 def _default_points() -> list[int]:
     return list(DEFAULT_POINTS)
 
@@ -45,8 +51,8 @@ class Weights(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A multiplier per body: a non-negative integer, or a string holding an exact
     non-negative number (``"1/2"``, ``"0.25"``). Floats are refused on purpose."""
 
-    jury: int | str = 1
-    televote: int | str = 1
+    jury: int | PlainText = 1
+    televote: int | PlainText = 1
 
 
 class Rules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -54,7 +60,7 @@ class Rules(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     jury_method: JuryMethod = "exponential"
     combination: Combination = "split"
     weights: Weights = msgspec.field(default_factory=Weights)
-    country_weights: dict[str, Weights] = msgspec.field(default_factory=dict)
+    country_weights: dict[PlainText, Weights] = msgspec.field(default_factory=dict)
     tiebreak: Literal["eurovision"] | list[TiebreakCriterion] = "eurovision"
 
 
@@ -82,6 +88,9 @@ class Sheet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rules: Rules = msgspec.field(default_factory=Rules)
     entries: list[Entry]
     votes: list[CountryVote] = msgspec.field(default_factory=list)
+    #: Entries disqualified after the vote: their votes count for no one and every set is
+    #: recomputed without them (scoring/disqualify.py, docs/scoring.md).
+    disqualified: list[PlainText] = msgspec.field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- result
@@ -132,9 +141,11 @@ class Explanation(msgspec.Struct, kw_only=True, omit_defaults=True):
     substitute: bool = False
 
 
-class Result(msgspec.Struct, kw_only=True):
+class Result(msgspec.Struct, kw_only=True, omit_defaults=True):
     scoreboard: list[ScoreLine]
     sets: list[PointSet]
     reveal: list[RevealStep]
     #: Per entry country, in the order of ``sets``: every non-zero award it received.
     explanations: dict[str, list[Explanation]] = msgspec.field(default_factory=dict)
+    #: The sheet's disqualified entries (in no set, no scoreboard line); left out when none.
+    disqualified: list[str] = msgspec.field(default_factory=list)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
 
+from scoring.disqualify import without_disqualified
 from scoring.errors import SheetError
 from scoring.models import CountryVote, Entry, Rules, Sheet
 from scoring.rules import effective_weights, validate_rules
@@ -311,4 +312,4 @@ def check_sheet(sheet: Sheet) -> CheckedSheet:
 
 def validate_sheet(sheet: Sheet) -> None:
     """Check a decoded sheet completely; raises :class:`SheetError` naming the field."""
-    check_sheet(sheet)
+    check_sheet(without_disqualified(sheet))

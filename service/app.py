@@ -18,16 +18,34 @@ from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
 from service.apidocs.openapi import openapi_config
+from service.audit.api import AuditController
 from service.contests.api import ContestController
+from service.contests.entries_api import EntryController
 from service.core.config import Settings, load_settings
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.logs import configure_logging, observe_requests
+from service.graphics.api import graphics_handlers
 from service.intake.api import VoteController
+from service.intake.lane import VoteLane
+from service.integrity.api import IntegrityController
 from service.jury.api import JuryController, open_session
+from service.live.tickets import issue_ws_ticket
 from service.live.ws import leaderboard_socket
 from service.ops.endpoints import healthz, livez, metrics, readyz
+from service.rehearsal.routes import RehearsalController
 from service.results.api import ResultsController
-from service.runtime import close_runtime, open_runtime, provide_runtime, start_components
+from service.runtime import (
+    close_runtime,
+    open_runtime,
+    provide_runtime,
+    runtime_of,
+    start_components,
+)
+from service.seal.api import SealController
+from service.seasons.api import SeasonController
+from service.security.client_address import client_address_middleware
+from service.security.request_shape import request_shape_check
+from service.sms.api import sms_vote
 from service.web.pages import page_handlers
 
 log = logging.getLogger("silkvote.app")
@@ -36,8 +54,11 @@ log = logging.getLogger("silkvote.app")
 def route_handlers() -> list[ControllerRouterHandler]:
     """Every route of the service; feature modules add theirs here."""
     return [
-        ContestController, VoteController, JuryController, open_session, ResultsController,
-        leaderboard_socket, healthz, livez, readyz, metrics, *page_handlers(),
+        ContestController, EntryController, SeasonController, VoteController, sms_vote,
+        JuryController, open_session, ResultsController, IntegrityController, SealController,
+        AuditController, RehearsalController, issue_ws_ticket, leaderboard_socket, healthz,
+        livez, readyz, metrics,
+        *graphics_handlers(), *page_handlers(),
     ]
 
 
@@ -60,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the ASGI app (uvicorn calls this with no arguments in each worker)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    cors = CORSConfig(allow_origins=settings.cors_origins,
+                      allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                      expose_headers=["X-Request-ID"])
     app = Litestar(
         route_handlers=route_handlers(),
         dependencies={"rt": Provide(provide_runtime, sync_to_thread=False)},
@@ -68,9 +92,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # logging is ours (service/core/logs.py); Litestar's own
         # default config would replace the root handler with a plain-text one
         request_max_body_size=settings.max_body_bytes,
-        cors_config=CORSConfig(allow_origins=settings.cors_origins,
-                               allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                               expose_headers=["X-Request-ID"]),
+        cors_config=cors,
         openapi_config=openapi_config(),
     )
-    return observe_requests(app)  # outside the router: sees 404s and 405s too
+    if settings.vote_lane:  # inside the observer: its votes are timed and logged too
+        app.asgi_handler = VoteLane(app.asgi_handler, lambda: runtime_of(app),
+                                    settings.max_body_bytes, cors)
+    app.asgi_handler = request_shape_check(app.asgi_handler)  # before routing
+    observe_requests(app)  # outside the router: sees 404s and 405s too
+    # outermost: the access line, every route and every limit see the same client
+    app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
+    return app

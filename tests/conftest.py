@@ -27,20 +27,33 @@ __all__ = ["ADMIN_TOKEN", "REPO", "LiveServer", "Stores", "contest_body", "free_
            "start_server", "wait_healthy"]
 
 REPO = Path(__file__).resolve().parent.parent
-ADMIN_TOKEN = "test-admin-" + secrets.token_hex(8)
+ADMIN_TOKEN = "test-admin-" + secrets.token_hex(16)  # 32+ characters, as serve requires
 SERVER_LOG_TAIL_LINES = 60
+
+
+# The external pass checks the store contract: that every rule holds on the machine's
+# PostgreSQL and Redis as it does on the embedded ones. What these folders check depends
+# on something else, so they run once, in the embedded pass: the pages in a real
+# browser, Kannel, nginx and the packaging (deploy/), the process under faults, slow
+# clients and hostile input (reliability/: its drills need stores they can stop), and
+# the bench's machinery (loadtests/). The rules behind each have store-level tests of
+# their own in the other folders.
+ONCE_PER_RUN = ("tests/browser/", "tests/sms/", "tests/deploy/", "tests/reliability/",
+                "tests/loadtests/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `stores_independent` never reach PostgreSQL or Redis through the
-    stores under test, so `make test` runs them once, in its embedded pass, and not
-    again against the machine's servers (DATABASE_URL set)."""
+    stores under test, and those under `ONCE_PER_RUN` check what does not depend on
+    them, so `make test` runs both once, in its embedded pass, and not again against the
+    machine's servers (DATABASE_URL set)."""
     if not os.environ.get("DATABASE_URL"):
         return
     skip = pytest.mark.skip(reason="does not depend on the stores; runs in the embedded "
                                    "pass of `make test`")
     for item in items:
-        if item.get_closest_marker("stores_independent"):
+        where = Path(str(item.fspath)).resolve().relative_to(REPO).as_posix()
+        if item.get_closest_marker("stores_independent") or where.startswith(ONCE_PER_RUN):
             item.add_marker(skip)
 
 
@@ -62,6 +75,9 @@ TEST_SETTINGS = {
     "VOTER_HASH_KEY": "test-voter-key", "SELF_SERVICE_TOKENS": "true", "LEADERBOARD_HZ": "4",
     "RECONCILE_INTERVAL_S": "1", "LOG_LEVEL": "warning", "RATE_LIMIT_VOTER_PER_S": "0",
     "RATE_LIMIT_JURY_LOGIN_PER_MIN": "0",
+    # every client of the suite is 127.0.0.1, and some open 1,000 sockets; the limit
+    # itself is tested on a server of its own (tests/service/test_ws_limits.py)
+    "WS_CONNECTIONS_PER_CLIENT": "0",
 }
 
 

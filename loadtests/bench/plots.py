@@ -21,7 +21,7 @@ def write_plots(bench: Bench, img_dir: Path) -> dict[str, str]:
 
     img_dir.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
-    colors = {"healthz": "#8c8c8c", "vote": "#1f77b4", "vote_rate": "#2ca02c",
+    colors = {"healthz": "#8c8c8c", "ping": "#bcbd22", "vote": "#1f77b4", "vote_rate": "#2ca02c",
               "batch": "#d62728"}
 
     # 1. throughput over time

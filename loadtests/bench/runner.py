@@ -27,15 +27,17 @@ from loadtests.bench.load import run_load, warm_process
 from loadtests.bench.phases import PhaseResult, WsResult
 from loadtests.bench.plan import CAP, Plan
 from loadtests.bench.sampling import ProcessGroups
+from loadtests.bench.server_secrets import server_secrets
 from loadtests.bench.stats import bucket_counts, parse_histogram, percentile
 from loadtests.bench.tally import LoadSpec, Tally
 from tests.harness.server import LiveServer, serve
 from tests.harness.stores import Stores, open_stores
 
 # What the bench's servers run with besides their secrets: production's rate of
-# leaderboard updates, and no self-service tokens (the bench signs its own).
+# leaderboard updates, and no self-service tokens (the bench signs its own). Its
+# thousands of websocket watchers share one address: no per-client socket limit.
 SERVER_SETTINGS = {"LOG_LEVEL": "warning", "LEADERBOARD_HZ": "2",
-                   "SELF_SERVICE_TOKENS": "false"}
+                   "SELF_SERVICE_TOKENS": "false", "WS_CONNECTIONS_PER_CLIENT": "0"}
 
 
 def open_contest(server: LiveServer, label: str) -> str:
@@ -71,15 +73,13 @@ class Bench:
         self.checks: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.executor: ProcessPoolExecutor | None = None
-        self.secrets_env = {
-            "ADMIN_TOKEN": "bench-admin-" + secrets.token_hex(8),
-            "SIGNING_SECRET": "bench-signing-" + secrets.token_hex(8),
-            "VOTER_HASH_KEY": "bench-voters-" + secrets.token_hex(8),
-        }
+        self.secrets_env = server_secrets("bench")
         self.acknowledged: dict[str, int] = Counter()
         self.load_before = os.getloadavg()
         self.load_after = self.load_before
         self.stores_desc = ""
+        self.baseline: tuple[str, dict[str, Any]] | None = None  # (commit, its headline)
+        self.guard_line = ""
 
     # -- helpers
 
@@ -218,19 +218,23 @@ class Bench:
         plan = self.plan
         votes = open_contest(server, "votes")
         slice_s = plan.phase_s / plan.alternations
-        slices: dict[str, list[PhaseResult]] = {"healthz": [], "vote": []}
+        slices: dict[str, list[PhaseResult]] = {"healthz": [], "ping": [], "vote": []}
         for turn in range(plan.alternations):
             slices["healthz"].append(self.run_phase(
                 server, groups, f"healthz{tag}", "/healthz" + suffix, "healthz", slice_s,
                 plan.concurrency))
+            slices["ping"].append(self.run_phase(
+                server, groups, f"ping{tag}", "/livez (ping, no I/O)" + suffix, "ping",
+                slice_s, plan.concurrency))
             slices["vote"].append(self.run_phase(
                 server, groups, f"votes{tag}", "single votes" + suffix, "vote", slice_s,
                 plan.concurrency, votes, tag=f"v{tag}t{turn}"))
-        for part in slices["healthz"] + slices["vote"]:
-            self.phases.remove(part)
-        joined = [PhaseResult.joined(parts) for parts in slices.values()]
-        self.phases += joined
-        return joined[1]
+        for parts in slices.values():
+            for part in parts:
+                self.phases.remove(part)
+        joined = {kind: PhaseResult.joined(parts) for kind, parts in slices.items()}
+        self.phases += joined.values()
+        return joined["vote"]
 
     def run_websockets(self, server: LiveServer, groups: ProcessGroups, workers: int) -> None:
         assert self.executor is not None
@@ -312,6 +316,9 @@ class Bench:
         healthz, votes = self.phase("healthzw1"), self.phase("votesw1")
         paced, batch = self.phase("paced"), self.phase("batch")
         out: dict[str, Any] = {}
+        ping = self.phase("pingw1")
+        if ping:
+            out["ping_rps"] = ping.rate
         if healthz and votes:
             out["healthz_rps"] = healthz.rate
             out["vote_rps"] = votes.rate

@@ -19,8 +19,17 @@ from litestar.enums import MediaType
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 
 from service.live.hub import QUEUE_LIMIT
-from service.live.ws import CLOSE_NOT_FOUND, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED
+from service.live.ws import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_MANY,
+    CLOSE_TOO_SLOW,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    WS_MAX_MESSAGE_BYTES,
+)
 from service.results.views import ResultsView
+from service.security.ws_tickets import TICKET_TTL_S
 
 ASYNCAPI_PATH = "/asyncapi"  # under the OpenAPI router's /schema
 CHANNEL_ADDRESS = "/ws/contests/{cid}/leaderboard"
@@ -50,9 +59,15 @@ class Update(msgspec.Struct):
 CLOSE_CODES: dict[int, str] = {
     CLOSE_TOO_SLOW: f"the client fell more than {QUEUE_LIMIT} updates behind; reconnect "
                     "for a fresh snapshot",
-    CLOSE_UNAUTHORIZED: "RESULTS_TOKEN is set and the `token` query parameter is neither "
-                        "it nor the admin token",
+    CLOSE_UNAUTHORIZED: "the ticket is unknown, used or expired; or a token was put in the "
+                        "URL; or RESULTS_TOKEN is set and neither a ticket nor a bearer "
+                        "header carries it (or the admin token)",
+    CLOSE_FORBIDDEN: "the ticket was issued for another contest",
     CLOSE_NOT_FOUND: "no contest has this id",
+    CLOSE_TOO_MANY: "this client address holds `WS_CONNECTIONS_PER_CLIENT` sockets of this "
+                    "server process already",
+    CLOSE_TRY_AGAIN: "the ticket cannot be checked right now (Redis); ask for a new one",
+    1009: f"a frame or message from the client exceeded {WS_MAX_MESSAGE_BYTES} bytes",
 }
 
 _TOKEN_SCHEMES = {
@@ -60,6 +75,8 @@ _TOKEN_SCHEMES = {
                     "no token).",
     "adminToken": "The producer's `ADMIN_TOKEN`: the full view (counts and jury sets "
                   "before they are announced).",
+    "readToken": "A read token of the contest (`POST …/read-tokens`, admin): the full "
+                 "view, read-only and revocable, for graphics systems.",
 }
 
 
@@ -110,21 +127,26 @@ def asyncapi_document(version: str, base_url: str) -> dict[str, Any]:
                 "description": (
                     "Connect, and the server sends a `snapshot` of the standings, then an "
                     "`update` whenever they change; what the client sends is ignored. "
-                    "Without the admin token the results are the public view (the "
-                    "reveal hides what the broadcast has not announced). Browsers pass "
-                    "the token as `?token=`; other clients may send "
-                    "`Authorization: Bearer`. Refusals accept the connection and then "
-                    "close it, since a browser sees a close code but not an HTTP "
-                    f"status. Close codes:\n{_close_codes_text()}"),
+                    "Without the admin token or a read token the results are the public "
+                    "view: the reveal hides what the broadcast has not announced, and "
+                    "the contest's `results_visibility` withholds standings and counts "
+                    "before the reveal (`standings_hidden`). A token never "
+                    "goes into the URL: browsers trade theirs for a single-use ticket "
+                    "(`POST /api/v1/ws-tickets` with `Authorization: Bearer`, valid "
+                    f"{TICKET_TTL_S} s) and connect with `?ticket=`; other clients may "
+                    "send `Authorization: Bearer` on the upgrade. Refusals accept the "
+                    "connection and then close it, since a browser sees a close code "
+                    f"but not an HTTP status. Close codes:\n{_close_codes_text()}"),
                 "parameters": {"cid": {"description": "The contest id, as in "
                                                       "`/api/v1/contests/{cid}`."}},
                 "messages": {"snapshot": {"$ref": "#/components/messages/snapshot"},
                              "update": {"$ref": "#/components/messages/update"}},
                 "bindings": {"ws": {
                     "method": "GET", "bindingVersion": "0.1.0",
-                    "query": {"type": "object", "properties": {"token": {
+                    "query": {"type": "object", "properties": {"ticket": {
                         "type": "string",
-                        "description": "The results token or the admin token."}}},
+                        "description": "A single-use ticket from `POST /api/v1/ws-tickets`"
+                                       " (bought with the results or the admin token)."}}},
                 }},
                 "x-close-codes": {str(code): text for code, text in CLOSE_CODES.items()},
             },
@@ -143,8 +165,8 @@ def asyncapi_document(version: str, base_url: str) -> dict[str, Any]:
             "messages": {"snapshot": _message("snapshot", Snapshot),
                          "update": _message("update", Update)},
             "securitySchemes": {
-                name: {"type": "httpApiKey", "in": "query", "name": "token",
-                       "description": text}
+                name: {"type": "httpApiKey", "in": "query", "name": "ticket",
+                       "description": f"A ticket bought with {text}"}
                 for name, text in _TOKEN_SCHEMES.items()
             },
         },

@@ -20,6 +20,7 @@ from litestar.types import Method
 from service.apidocs.asyncapi import ASYNCAPI_PATH, AsyncApiPlugin
 from service.apidocs.routes import SECURITY_SCHEMES
 from service.apidocs.viewers import OfflineRedoc, OfflineSwagger, page_headers
+from service.security.text import ecmascript_pattern
 
 SCHEMA_PATH = "/schema"
 DESCRIPTION = f"""\
@@ -54,6 +55,23 @@ def readable_operation_id(handler: HTTPRouteHandler, method: Method, _: list[Any
     return name
 
 
+def _ecmascript_patterns(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: ecmascript_pattern(v) if k == "pattern" and isinstance(v, str)
+                else _ecmascript_patterns(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_ecmascript_patterns(v) for v in node]
+    return node
+
+
+class EcmaScriptJson(JsonRenderPlugin):
+    """The document with its string patterns in ECMAScript's dialect (see
+    `security/text.py`: the lookaheads Python needs break ReDoc's samples)."""
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, _ecmascript_patterns(openapi_schema))
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="SilkVote API",
@@ -65,7 +83,7 @@ def openapi_config() -> OpenAPIConfig:
         openapi_router=Router(SCHEMA_PATH, route_handlers=[], include_in_schema=False,
                               after_request=page_headers(), dto=None, return_dto=None),
         render_plugins=[
-            JsonRenderPlugin(path=["/", "/openapi.json"]),
+            EcmaScriptJson(path=["/", "/openapi.json"]),
             OfflineSwagger(),
             OfflineRedoc(),
             AsyncApiPlugin(),

@@ -7,8 +7,9 @@ declared rather than from a list kept beside it:
 
 - its guards (`admin_only`, `results_reader`) and identity dependencies (`voter`,
   `juror`, `aggregator`) give its security schemes and their 401/403;
-- a `data` parameter (a JSON body) gives 400 `invalid_body` / `body_too_large`, and
-  408 `request_timeout` for a body that does not arrive in time;
+- a `data` parameter (a JSON body) gives 400 `invalid_body` / `body_too_large`, 408
+  `request_timeout` for a body that does not arrive in time, and 415
+  `unsupported_media_type` for one that is not sent as JSON;
 - an `rt` parameter (it reaches PostgreSQL or Redis) gives 503 `unavailable`.
 
 `@documented("castVote", {409: ["window_closed"]})` adds the operation id and only
@@ -30,10 +31,11 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example, Operation, Schema, SecurityRequirement, SecurityScheme
 
 from service.core.errors import ErrorBody
-from service.security.guards import admin_only, results_reader
+from service.security.guards import admin_only, bearer_reader, results_reader
 
-ADMIN, VOTER, JUROR, AGGREGATOR, RESULTS = (
-    "adminToken", "voterToken", "jurorSession", "aggregatorKey", "resultsToken")
+ADMIN, VOTER, JUROR, AGGREGATOR, RESULTS, READ, SMS_GATEWAY = (
+    "adminToken", "voterToken", "jurorSession", "aggregatorKey", "resultsToken", "readToken",
+    "smsGatewayKey")
 
 
 def _bearer(description: str) -> SecurityScheme:
@@ -49,13 +51,23 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
                    "code exchanged once); reissuing the code ends it."),
     AGGREGATOR: _bearer("An aggregator's API key from `POST …/aggregator-keys`, scoped to "
                         "one contest."),
+    SMS_GATEWAY: SecurityScheme(
+        type="http", scheme="basic",
+        description="An aggregator key of the contest as HTTP Basic password (any user "
+                    "name), as Kannel sends the `user:key@` of its `post-url`; "
+                    "`Authorization: Bearer <key>` is accepted too (docs/sms.md)."),
     RESULTS: _bearer("`RESULTS_TOKEN`, when it is set; results are public otherwise. The "
                      "admin token always reads."),
+    READ: _bearer("A read token from `POST …/read-tokens` (admin): the full results view "
+                  "and websocket of one contest, whatever its `results_visibility`; "
+                  "revocable."),
 }
 
 # What each refusal code means (the `code` of `{"error": {"code", "message"}}`).
 ERROR_CODES: dict[str, str] = {
-    "invalid_body": "the body or a parameter is not of the documented shape",
+    "invalid_body": "the body or a parameter is not of the documented shape (a control "
+                    "character in any string field, too)",
+    "unsupported_media_type": "a body sent without `Content-Type: application/json`",
     "body_too_large": "the body is larger than `MAX_BODY_BYTES`",
     "request_timeout": "the body did not arrive within `BODY_TIMEOUT_S` of the head; the "
                        "connection is closed",
@@ -70,17 +82,39 @@ ERROR_CODES: dict[str, str] = {
     "duplicate_running_order": "two entries share a running order",
     "duplicate_voting_country": "a voting country is listed twice",
     "invalid_jury_size": "`jury_min_valid` exceeds `jury_size`",
+    "invalid_window": "`opens_at` is not before `closes_at`",
     "unknown_country": "the country does not vote in this contest",
     "unknown_entry": "the country has no entry in this contest",
     "own_country": "a country cannot vote for (or rank) its own entry",
     "window_closed": "audience voting is closed",
+    "entry_disqualified": "the entry is disqualified: votes for it are not taken",
     "vote_cap_reached": "this voter has used every vote allowed",
+    "country_mismatch": "this voter votes from another country in this contest (a voter is "
+                        "bound to the first country it votes from)",
     "code_used": "the access code was already redeemed on another device",
     "ballot_locked": "the jury deadline has passed",
     "incomplete_ranking": "the ranking leaves out entries",
     "no_jury": "Rest of World votes by audience only",
     "window_open": "close audience voting before the reveal",
     "reveal_complete": "every reveal step has been shown",
+    "sealed": "the contest's ledger is sealed: its window stays closed and nothing it "
+              "covers may change",
+    "not_sealed": "the contest's ledger is not sealed yet",
+    "jury_not_locked": "lock the jury before sealing the ledger",
+    "record_not_sealed": "the vote's ledger row no longer matches its sealed record",
+    "result_frozen": "the official result is frozen (the reveal has begun)",
+    "invalid_rule": "the void rule names no criterion, or its time range is empty",
+    "reveal_started": "the reveal has started: the result is frozen, so voting cannot "
+                      "be reopened",
+    "running_order_mismatch": "the running order must list every entry exactly once",
+    "already_disqualified": "the entry is disqualified already",
+    "last_entry": "a contest keeps at least one entry in the running",
+    "season_exists": "a season with this id exists",
+    "invalid_season": "the season's rounds are not valid (see the message)",
+    "unknown_contest": "a round names a contest that does not exist",
+    "results_not_frozen": "a contest of the current round has no frozen result yet: start "
+                          "its reveal (which freezes it) before advancing",
+    "season_complete": "the season's last round has been reached: nothing to advance to",
 }
 
 Errors = Mapping[int, Sequence[str]]
@@ -100,15 +134,18 @@ _CONTEST_TOKEN = {401: ["unauthorized"], 403: ["forbidden"]}  # signed, bound to
 GUARD_ACCESS: dict[Callable[..., Any], Access] = {
     admin_only: Access(({ADMIN: []},), _TOKEN),
     # `{}` first: public unless RESULTS_TOKEN is set
-    results_reader: Access(({}, {RESULTS: []}, {ADMIN: []}), _TOKEN),
+    results_reader: Access(({}, {RESULTS: []}, {READ: []}, {ADMIN: []}), _TOKEN),
+    bearer_reader: Access(({RESULTS: []}, {READ: []}, {ADMIN: []}), _TOKEN),
 }
 IDENTITY_ACCESS: dict[str, Access] = {  # by the name of the dependency the handler takes
     "voter": Access(({VOTER: []},), _CONTEST_TOKEN),
     "juror": Access(({JUROR: []},), _CONTEST_TOKEN),
     "aggregator": Access(({AGGREGATOR: []},), _CONTEST_TOKEN),
+    "gateway": Access(({SMS_GATEWAY: []}, {AGGREGATOR: []}), _CONTEST_TOKEN),
 }
 BODY_ERRORS: Errors = {400: ["invalid_body", "body_too_large"],
-                       408: ["request_timeout"]}  # service/core/http_timeouts.py
+                       408: ["request_timeout"],  # service/core/http_timeouts.py
+                       415: ["unsupported_media_type"]}  # security/request_shape.py
 STORE_ERRORS: Errors = {503: ["unavailable"]}
 
 

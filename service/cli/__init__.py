@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from service.cli import ledger, server
+from service.cli import ledger, rehearsal, server, verification
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,5 +21,6 @@ def main() -> None:
 
 
 for command in (server.up, server.serve, server.migrate, server.seed_demo_command,
-                ledger.score, ledger.recount, ledger.verify, ledger.export):
+                ledger.score, ledger.recount, ledger.verify, ledger.export,
+                verification.seal, verification.audit, rehearsal.rehearse):
     main.add_command(command)

@@ -11,6 +11,7 @@ from rich.table import Table
 from service.cli.context import (
     console,
     embedded_option,
+    fail,
     run_with_runtime,
     settings_or_exit,
     stores_for,
@@ -67,16 +68,37 @@ def recount(contest: str | None, embedded: bool) -> None:
 @click.command()
 @click.argument("contest", required=False)
 @click.option("--audit", is_flag=True, help="Also re-walk the ballot audit hash chain.")
+@click.option("--seal", "sealed", metavar="CONTEST",
+              help="Instead: check CONTEST's ledger against its seal, row by row.")
+@click.option("--pin", metavar="EVENTS:HEAD_HASH", default=None,
+              help="With --audit and a CONTEST: a checkpoint taken earlier (GET …/audit/"
+                   "checkpoint); a chain rewritten up to it is reported.")
 @embedded_option
-def verify(contest: str | None, audit: bool, embedded: bool) -> None:
+def verify(contest: str | None, audit: bool, sealed: str | None, pin: str | None,
+           embedded: bool) -> None:
     """Compare live tallies with the ledger; print every difference (exit 1 if any).
 
     Both are compared at the ledger's newest batch, so differences are real even while
     votes flow; a difference waits up to 2.5 s for tally updates in flight.
 
+    With --seal CONTEST: re-read the sealed contest's ledger and name the first row that
+    changed, was added or went missing since the seal (needs DATABASE_URL only).
+
     Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
     """
+    if sealed:
+        from service.cli.verification import verify_seal
+
+        sys.exit(verify_seal(sealed, embedded))
+    from service.audit.chain import Checkpoint
     from service.ops.maintenance import contest_ids
+
+    pinned = None
+    if pin is not None:
+        events, _, head = pin.partition(":")
+        if not (contest and audit and events.isdigit() and head):
+            fail("verify", "--pin takes EVENTS:HEAD_HASH, with --audit and one CONTEST")
+        pinned = Checkpoint(contest, int(events), head, None)
 
     async def work(rt: Runtime) -> int:
         failures = 0
@@ -93,7 +115,7 @@ def verify(contest: str | None, audit: bool, embedded: bool) -> None:
             if not found.ok:
                 failures += 1
             if audit:
-                problems = await rt.audit.problems(contest_id)
+                problems = await rt.audit.problems(contest_id, pinned)
                 for problem in problems:
                     Console().print(f"  [red]audit:[/red] {problem}")
                 if problems:
@@ -108,19 +130,37 @@ def verify(contest: str | None, audit: bool, embedded: bool) -> None:
 
 
 @click.command()
-@click.option("--ballots", "contest", required=True, metavar="CONTEST",
+@click.option("--ballots", "contest", metavar="CONTEST",
               help="Export every ballot version and the audit trail of CONTEST.")
+@click.option("--ledger", metavar="CONTEST",
+              help="Export CONTEST's sealed ledger: records, leaves, seal, result, summary.")
+@click.option("--breakdown", metavar="CONTEST",
+              help="Export one broadcaster's sealed package of CONTEST (with --country).")
+@click.option("--country", metavar="CC", help="The voting country of --breakdown.")
 @click.option("--out", "out_dir", type=click.Path(), default=".", show_default=True,
-              help="Folder for the CSV files.")
+              help="Folder for the files.")
 @embedded_option
-def export(contest: str, out_dir: str, embedded: bool) -> None:
-    """Write ballots and the audit trail to CSV for the independent scrutineer.
+def export(contest: str | None, ledger: str | None, breakdown: str | None,
+           country: str | None, out_dir: str, embedded: bool) -> None:
+    """Write a package for the independent scrutineer, broadcaster or observer.
 
-    Needs DATABASE_URL and REDIS_URL (exit 2 without them), unless --embedded.
+    --ballots: ballots and the audit trail as CSV (needs DATABASE_URL and REDIS_URL).
+    --ledger / --breakdown: a sealed package `silkvote audit` checks offline (needs
+    DATABASE_URL); exit 1 if the contest is not sealed or its ledger no longer matches.
+    Without the URLs, exit 2 unless --embedded.
     """
     from pathlib import Path
 
     from service.ops.maintenance import export_ballots
+
+    if sum(bool(x) for x in (contest, ledger, breakdown)) != 1:
+        raise click.UsageError("give exactly one of --ballots, --ledger, --breakdown")
+    if ledger or breakdown:
+        from service.cli.verification import export_sealed
+
+        export_sealed(ledger, breakdown, country, Path(out_dir), embedded)
+        return
+    assert contest
 
     with stores_for(settings_or_exit(), "export", embedded=embedded) as settings:
         paths = run_with_runtime(settings, lambda rt: export_ballots(rt, contest, Path(out_dir)))

@@ -20,7 +20,7 @@ from service.cli.context import (
     settings_or_exit,
     stores_for,
 )
-from service.core.config import Settings
+from service.core.config import UP_MODE, Settings
 
 if TYPE_CHECKING:
     from service.stores.replicated import ReplicatedPostgres
@@ -38,17 +38,30 @@ def _migrations_folder(settings: Settings) -> Path:
     return folder
 
 
-def _migrate(settings: Settings, quiet: bool = False) -> None:
-    from service.stores.migrations import apply
+def _migrate(settings: Settings, quiet: bool = False) -> Settings:
+    """Apply migrations (MIGRATION_DATABASE_URL, else DATABASE_URL) and return settings
+    whose DATABASE_URL is the service's own login, never a superuser
+    (stores/database_roles.py); workers started later read it from the environment."""
+    import asyncio
 
-    folder = _migrations_folder(settings)
-    applied = run_db(settings, lambda conn: apply(conn, folder))
-    if quiet:  # `serve`: apply() logs each migration it applies, as a log record
-        return
-    for migration in applied:
-        console.print(f"applied [bold]{migration.name}[/bold]")
-    if not applied:
-        console.print("[dim]schema is up to date[/dim]")
+    from service.stores.database_roles import ServiceLoginError
+    from service.stores.provision import migrate_and_provision
+
+    _migrations_folder(settings)
+    try:
+        applied, url = asyncio.run(migrate_and_provision(settings))
+    except ServiceLoginError as exc:
+        fail(click.get_current_context().info_name or "migrate", str(exc))
+    if settings.migration_database_url is None and url != settings.database_url:
+        assert settings.database_url
+        os.environ["MIGRATION_DATABASE_URL"] = settings.database_url
+    os.environ["DATABASE_URL"] = url
+    if not quiet:  # `serve`: apply() logs each migration it applies, as a log record
+        for migration in applied:
+            console.print(f"applied [bold]{migration.name}[/bold]")
+        if not applied:
+            console.print("[dim]schema is up to date[/dim]")
+    return settings_or_exit()
 
 
 def _seed_demo(settings: Settings) -> str:
@@ -92,10 +105,11 @@ def up(port: int | None, replicated: bool) -> None:
     """Start everything on this machine: stores, migrations, demo contest, server."""
     os.environ.setdefault("SELF_SERVICE_TOKENS", "true")  # the demo viewer page needs them
     os.environ.setdefault("LOG_FORMAT", "console")  # the demo runs in a person's terminal
+    os.environ[UP_MODE] = "1"  # the demo on one machine: any ADMIN_TOKEN will do
     base = settings_or_exit()
     with (_replicated_ledger(base) if replicated else nullcontext(base)) as base, \
             stores_for(base, "up", embedded=True) as settings:  # the demo: embedded stores
-        _migrate(settings)
+        settings = _migrate(settings)
         contest_id = _seed_demo(settings)
         port = port or settings.port
         print_welcome(settings, contest_id, port)
@@ -117,7 +131,7 @@ def serve(host: str | None, port: int | None, workers: int, embedded: bool) -> N
 
     with stores_for(settings_or_exit(), "serve", embedded=embedded) as settings:
         configure_logging(settings.log_level, settings.log_format)  # all of it as records
-        _migrate(settings, quiet=True)
+        settings = _migrate(settings, quiet=True)
         _serve(settings, host or settings.host, port or settings.port, workers)
 
 
@@ -129,6 +143,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from service.core.http_timeouts import SlowClientProtocol
     from service.core.logs import logging_config
     from service.live.wire import DirectFrameProtocol
+    from service.live.ws import WS_MAX_MESSAGE_BYTES
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
@@ -141,6 +156,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # log_level=None leaves the levels to it. Access lines come from request_observer.
         log_config=logging_config(settings.log_level, settings.log_format), log_level=None,
         access_log=False, timeout_graceful_shutdown=10,
+        # X-Forwarded-For is read by service/security/client_address.py from
+        # TRUSTED_PROXIES only; uvicorn's own reading believes any peer it is told to
+        proxy_headers=False,
         # uvicorn's 5 s default races clients and load balancers that reuse an idle
         # connection just as the server drops it: the request is lost to a reset.
         timeout_keep_alive=settings.keepalive_timeout_s,
@@ -152,6 +170,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # Leaderboard messages are ~1-5 KB: deflate would save little bandwidth but cost
         # a zlib context per client (~64 KB each) and a compression per client per tick.
         ws_per_message_deflate=False,
+        ws_max_size=WS_MAX_MESSAGE_BYTES,  # a few KiB: see service/live/ws.py
     )
 
 
@@ -187,7 +206,7 @@ def seed_demo_command(embedded: bool) -> None:
     Needs DATABASE_URL (exit 2 without it), unless --embedded.
     """
     with stores_for(settings_or_exit(), "seed-demo", embedded=embedded, redis=False) as settings:
-        _migrate(settings)
+        settings = _migrate(settings)
         _seed_demo(settings)
 
 
@@ -223,12 +242,21 @@ def print_ledger_pair(pair: ReplicatedPostgres) -> None:
                   soft_wrap=True, highlight=False)
 
 
+def admin_token_line(settings: Settings) -> str:
+    """The token is shown only if `up` generated it: one the operator set came from a
+    secret store and must not be copied into terminal scrollback and CI logs."""
+    if settings.admin_token_generated:
+        return (f"Admin token: [bold yellow]{settings.admin_token}[/bold yellow]"
+                f"  (generated, kept in {settings.data_dir / 'secrets'}; "
+                "set ADMIN_TOKEN to choose one)")
+    return "Admin token: the ADMIN_TOKEN you set (not shown)"
+
+
 def print_welcome(settings: Settings, contest_id: str, port: int) -> None:
     base = f"http://{settings.host}:{port}"
     out = Console()
     out.rule("[bold]SilkVote is starting[/bold]")
     for label, url in page_urls(base, contest_id):
         out.print(f"  {label:<24}{url}", soft_wrap=True, highlight=False)
-    hint = "  (generated; set ADMIN_TOKEN to choose one)" if settings.admin_token_generated else ""
-    out.print(f"\nAdmin token: [bold yellow]{settings.admin_token}[/bold yellow]{hint}")
+    out.print(f"\n{admin_token_line(settings)}")
     out.print(f"Data folder: {settings.data_dir}   Stop with Ctrl-C.\n")

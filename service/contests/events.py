@@ -25,7 +25,8 @@ PUBLISH_TIMEOUT_S = 2.0
 
 class ContestEvent(msgspec.Struct):
     contest: str
-    kind: str  # "window", "jury_lock", "reveal", "contest"
+    kind: str  # "window", "jury_lock", "reveal", "visibility", "void", "contest",
+    # "read_token_revoked" (value: the token's id)
     value: str | int | None = None
 
 

@@ -42,18 +42,11 @@ def partition_name(contest_id: str) -> str:
 async def create_ledger_partition(conn: Conn, contest_id: str) -> None:
     """The contest's slice of the ledger, itself split by hash of the dedupe key.
 
-    Contest ids match ^[a-z0-9-]+$ (a CHECK on the table), so the quoting here is safe.
+    The service's role owns no table, so the owner's SECURITY DEFINER function creates
+    them, each with its TRUNCATE guard (migrations/0010).
     """
-    parent = partition_name(contest_id)
-    await conn.execute(
-        f'CREATE TABLE "{parent}" PARTITION OF votes FOR VALUES IN (\'{contest_id}\') '
-        "PARTITION BY HASH (dedupe_key)"
-    )
-    for remainder in range(LEDGER_HASH_PARTITIONS):
-        await conn.execute(
-            f'CREATE TABLE "{parent}_h{remainder}" PARTITION OF "{parent}" '
-            f"FOR VALUES WITH (MODULUS {LEDGER_HASH_PARTITIONS}, REMAINDER {remainder})"
-        )
+    await conn.execute("SELECT create_ledger_partition($1, $2, $3)",
+                       contest_id, partition_name(contest_id), LEDGER_HASH_PARTITIONS)
 
 
 async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int) -> str:
@@ -62,10 +55,12 @@ async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int) -> st
     rules = msgspec.to_builtins(definition.rules)
     async with conn.transaction():
         await conn.execute(
-            """INSERT INTO contests (id, name, rules, vote_cap, jury_size, jury_min_valid)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
+            """INSERT INTO contests (id, name, rules, vote_cap, jury_size, jury_min_valid,
+                                    opens_at, closes_at, results_visibility)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
             contest_id, definition.name, rules, vote_cap,
             definition.jury_size, definition.jury_min_valid,
+            definition.opens_at, definition.closes_at, definition.results_visibility,
         )
         await conn.executemany(
             """INSERT INTO entries (contest_id, country, running_order, artist, song)
@@ -99,11 +94,19 @@ def _contest_from_rows(row: Any, entries: list[Any], countries: list[Any]) -> Co
         window=row["window_state"],
         jury_locked=row["jury_locked_at"] is not None,
         revealed=row["revealed"],
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
+        results_visibility=row["results_visibility"],
+        hide_scores=bool(row["hide_scores"]),
+        disqualified=[e["country"] for e in entries if e.get("status") == "disqualified"],
     )
 
 
 async def fetch_contest(conn: Conn, contest_id: str) -> Contest | None:
-    row = await conn.fetchrow("SELECT * FROM contests WHERE id = $1", contest_id)
+    row = await conn.fetchrow(
+        f"SELECT c.*, ({LATEST_DISPLAY}) AS hide_scores FROM contests c WHERE c.id = $1",
+        contest_id,
+    )
     if row is None:
         return None
     entries = await conn.fetch(
@@ -115,28 +118,68 @@ async def fetch_contest(conn: Conn, contest_id: str) -> Contest | None:
     return _contest_from_rows(row, entries, countries)
 
 
+# The producer's display choices are audit events (who hid the scores, and when); the
+# latest one is in force. A contest's trail is short (set-up, windows, ballots, reveal).
+LATEST_DISPLAY = ("SELECT (a.detail->>'hide_scores')::boolean FROM audit_events a "
+                  "WHERE a.contest_id = c.id AND a.kind = 'display' ORDER BY a.id DESC LIMIT 1")
+
+
+async def set_display(conn: Conn, contest_id: str, hide_scores: bool) -> bool:
+    """Record the overlay's hide-scores mode; False when the contest does not exist."""
+    async with conn.transaction():
+        if not await contest_exists(conn, contest_id):
+            return False
+        await record_event(conn, contest_id, "admin", "display", {"hide_scores": hide_scores})
+    return True
+
+
 async def list_contests(conn: Conn) -> list[tuple[str, str, str]]:
     rows = await conn.fetch("SELECT id, name, window_state FROM contests ORDER BY created_at")
     return [(r["id"], r["name"], r["window_state"]) for r in rows]
 
 
+class RevealStarted(Exception):
+    """Opening voting once the reveal has begun: the frozen result would no longer be
+    the ledger's, and the announced points could change under the audience."""
+
+
 async def set_window(conn: Conn, contest_id: str, state: str) -> bool:
     """Open or close audience voting; False when the contest does not exist.
 
-    The UPDATE takes the contest row lock, so it waits for ledger transactions that
-    checked the window under FOR SHARE: a vote either committed before the close or
-    sees it closed.
+    The row lock (FOR UPDATE) waits for ledger transactions that checked the window
+    under FOR SHARE: a vote either committed before the close or sees it closed. The
+    same lock orders an open against a reveal step (which advances only while the
+    window is closed), so a reveal that has started can never be reopened: raises
+    `RevealStarted`.
     """
     async with conn.transaction():
-        updated = await conn.fetchval(
-            "UPDATE contests SET window_state = $2 WHERE id = $1 RETURNING id", contest_id, state
+        revealed = await conn.fetchval(
+            "SELECT revealed FROM contests WHERE id = $1 FOR UPDATE", contest_id
         )
-        if updated is None:
+        if revealed is None:
             return False
+        if state == "open" and revealed > 0:
+            raise RevealStarted(contest_id)
+        await conn.execute(
+            "UPDATE contests SET window_state = $2 WHERE id = $1", contest_id, state
+        )
         await conn.execute(
             "INSERT INTO window_events (contest_id, state) VALUES ($1, $2)", contest_id, state
         )
         await record_event(conn, contest_id, "admin", f"window_{state}", {})
+    return True
+
+
+async def set_visibility(conn: Conn, contest_id: str, visibility: str) -> bool:
+    """Change who sees the standings; False when the contest does not exist."""
+    async with conn.transaction():
+        updated = await conn.fetchval(
+            "UPDATE contests SET results_visibility = $2 WHERE id = $1 RETURNING id",
+            contest_id, visibility)
+        if updated is None:
+            return False
+        await record_event(conn, contest_id, "admin", "results_visibility",
+                           {"results_visibility": visibility})
     return True
 
 
@@ -173,7 +216,12 @@ class ContestStore:
         async with self._pool.acquire() as conn:
             if definition.id and await contest_exists(conn, definition.id):
                 return None
-            return await insert_contest(conn, definition, vote_cap)
+            try:
+                return await insert_contest(conn, definition, vote_cap)
+            except asyncpg.UniqueViolationError:  # created meanwhile by a concurrent call
+                if definition.id:
+                    return None
+                raise
 
     async def get(self, contest_id: str) -> Contest | None:
         async with self._pool.acquire() as conn:
@@ -190,6 +238,13 @@ class ContestStore:
     async def set_window(self, contest_id: str, state: str) -> bool:
         async with self._pool.acquire() as conn:
             return await set_window(conn, contest_id, state)
+
+    async def set_visibility(self, contest_id: str, visibility: str) -> bool:
+        async with self._pool.acquire() as conn:
+            return await set_visibility(conn, contest_id, visibility)
+    async def set_display(self, contest_id: str, hide_scores: bool) -> bool:
+        async with self._pool.acquire() as conn:
+            return await set_display(conn, contest_id, hide_scores)
 
     async def add_aggregator_key(self, contest_id: str, name: str, key_hash: bytes) -> str:
         async with self._pool.acquire() as conn:

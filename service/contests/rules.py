@@ -27,6 +27,9 @@ def check_definition(definition: ContestIn) -> None:
         raise ApiError(422, "duplicate_voting_country", "voting_countries: listed twice")
     if definition.jury_min_valid > definition.jury_size:
         raise ApiError(422, "invalid_jury_size", "jury_min_valid cannot exceed jury_size")
+    if (definition.opens_at is not None and definition.closes_at is not None
+            and definition.opens_at >= definition.closes_at):
+        raise ApiError(422, "invalid_window", "opens_at must be before closes_at")
 
 
 def check_voting_country(contest: Contest, country: str) -> None:

@@ -2,13 +2,15 @@
 
 Every setting is validated at start so a typo in a deployment fails loudly with the
 variable's name instead of misbehaving mid-show. Secrets that are not configured are
-generated once and kept in the data folder, so tokens survive a restart of `make run`.
+generated once and kept in the data folder (0600 files in a 0700 folder), so tokens
+survive a restart of `make run`. An admin token the operator sets must be a real one:
+at least 32 characters and no placeholder (`CHANGE-ME…`), except under `silkvote up`,
+the demo on one machine.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse, urlsplit
@@ -16,6 +18,8 @@ from urllib.parse import parse_qs, urlparse, urlsplit
 import msgspec
 
 from service.core.redis_url import SENTINEL_SCHEME, parse_sentinel_url
+from service.security.client_address import parse_networks
+from service.security.credentials import read_or_create_secret
 
 # The checkout's root, for tools that only run from the repository (tests, bench) and
 # for the migrations of a checkout. No default of an installed package points here:
@@ -44,7 +48,10 @@ class ConfigError(ValueError):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """All knobs of one SilkVote process. Build it with `load_settings()`."""
 
-    database_url: str | None = None
+    database_url: str | None = None  # the service's login (stores/database_roles.py)
+    migration_database_url: str | None = None  # MIGRATION_DATABASE_URL: who migrates
+    database_service_password: str = ""  # for `silkvote_service` when derived
+    audit_chain_key: str = ""  # AUDIT_CHAIN_KEY: the HMAC key of the audit chain
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
@@ -52,6 +59,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     admin_token_generated: bool = False
     signing_secret: str = ""
     voter_hash_key: str = ""
+    seal_secret: str = ""  # each contest's Ed25519 seal key is derived from it
     data_dir: Path = Path("var")  # DATA_DIR, relative to the working folder
     migrations_dir: Path = msgspec.field(default_factory=shipped_migrations)  # MIGRATIONS_DIR
     vote_cap: int = 20
@@ -73,6 +81,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_ip_per_s: int = 0  # off by default: carriers put thousands of phones behind one IP
     rate_limit_voter_per_s: int = 10
     rate_limit_jury_login_per_min: int = 20
+    # load balancers whose X-Forwarded-For is believed (security/client_address.py)
+    trusted_proxies: tuple[str, ...] = ()
+    ws_connections_per_client: int = 20  # per process; 0 = no limit
+    vote_lane: bool = True  # single votes bypass the framework's generic path (intake/lane.py)
+    # self-service device tokens per client network (/24, /48) and minute; 0 = no limit
+    device_tokens_per_network_per_min: int = 20
 
     @property
     def uses_embedded_postgres(self) -> bool:
@@ -144,6 +158,13 @@ def _url(env: dict[str, str], name: str, schemes: tuple[str, ...]) -> str | None
     return raw
 
 
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    try:
+        return parse_networks(env.get(name) or "")
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def _redis_url(env: dict[str, str]) -> str | None:
     """One server, a Redis Cluster, or Sentinels and a master name (core/redis_url.py)."""
     raw = _url(env, "REDIS_URL", ("redis", "rediss", "redis+cluster", "redis+sentinel", "unix"))
@@ -192,14 +213,23 @@ def _persistent_secret(env: dict[str, str], name: str, data_dir: Path) -> tuple[
     """Return (secret, generated). Unset secrets are generated once into the data folder."""
     if env.get(name):
         return env[name], False
-    path = data_dir / "secrets" / name.lower()
-    if path.is_file():
-        return path.read_text().strip(), True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value, True
+    return read_or_create_secret(data_dir / "secrets" / name.lower())[0], True
+
+
+MIN_ADMIN_TOKEN_CHARS = 32
+_PLACEHOLDERS = ("change-me", "changeme", "change_me", "example", "placeholder", "dev-only",
+                 "replace-me", "your-", "secret-here", "xxxx", "todo")
+UP_MODE = "SILKVOTE_UP"  # set by `silkvote up` for the processes it starts
+
+
+def admin_token_problem(token: str) -> str | None:
+    """Why an operator's ADMIN_TOKEN is not a real secret, or None."""
+    lowered = token.lower()
+    if len(token) < MIN_ADMIN_TOKEN_CHARS:
+        return f"is {len(token)} characters; use at least {MIN_ADMIN_TOKEN_CHARS}"
+    if any(p in lowered for p in _PLACEHOLDERS) or len(set(token)) < 8:
+        return "is a placeholder"
+    return None
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -211,6 +241,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = {**dotenv, **source}
     data_dir = Path(env.get("DATA_DIR") or "var").expanduser().resolve()
     admin_token, generated = _persistent_secret(env, "ADMIN_TOKEN", data_dir)
+    problem = None if generated or env.get(UP_MODE) else admin_token_problem(admin_token)
+    if problem:
+        raise ConfigError(
+            f"ADMIN_TOKEN {problem}. Set a random one, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))', or unset it to "
+            "have one generated into DATA_DIR/secrets")
     log_level = env.get("LOG_LEVEL", "info").lower()
     if log_level not in {"debug", "info", "warning", "error"}:
         raise ConfigError("LOG_LEVEL must be one of debug, info, warning, error")
@@ -219,6 +255,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"LOG_FORMAT must be json or console, got {log_format!r}")
     return Settings(
         database_url=_postgres_url(env, "DATABASE_URL"),
+        migration_database_url=_postgres_url(env, "MIGRATION_DATABASE_URL"),
+        database_service_password=_persistent_secret(
+            env, "DATABASE_SERVICE_PASSWORD", data_dir)[0],
+        audit_chain_key=_persistent_secret(env, "AUDIT_CHAIN_KEY", data_dir)[0],
         redis_url=_redis_url(env),
         host=env.get("HOST") or "127.0.0.1",
         port=_int(env, "PORT", 8000, minimum=1),
@@ -226,6 +266,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         admin_token_generated=generated,
         signing_secret=_persistent_secret(env, "SIGNING_SECRET", data_dir)[0],
         voter_hash_key=_persistent_secret(env, "VOTER_HASH_KEY", data_dir)[0],
+        seal_secret=_persistent_secret(env, "SEAL_SECRET", data_dir)[0],
         data_dir=data_dir,
         migrations_dir=Path(env.get("MIGRATIONS_DIR") or shipped_migrations()),
         vote_cap=_int(env, "VOTE_CAP", 20, minimum=1),
@@ -247,4 +288,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_ip_per_s=_int(env, "RATE_LIMIT_IP_PER_S", 0),
         rate_limit_voter_per_s=_int(env, "RATE_LIMIT_VOTER_PER_S", 10),
         rate_limit_jury_login_per_min=_int(env, "RATE_LIMIT_JURY_LOGIN_PER_MIN", 20),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        ws_connections_per_client=_int(env, "WS_CONNECTIONS_PER_CLIENT", 20),
+        vote_lane=_bool(env, "VOTE_LANE", True),
+        device_tokens_per_network_per_min=_int(env, "DEVICE_TOKENS_PER_NETWORK_PER_MIN", 20),
     )

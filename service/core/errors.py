@@ -28,13 +28,21 @@ class ErrorBody(msgspec.Struct):
 
 
 class ApiError(Exception):
-    """A refusal with an HTTP status and a machine-readable snake_case code."""
+    """A refusal with an HTTP status and a machine-readable snake_case code.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    `retry_after_s` is sent as `Retry-After` (every 429 carries one: a client that
+    honours it backs off by itself instead of hammering)."""
+
+    def __init__(self, status: int, code: str, message: str,
+                 retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s
+
+
+RETRY_AFTER_DEFAULT_S = 1  # a 429 that names no wait of its own
 
 
 def invalid_body(message: str) -> ApiError:
@@ -74,13 +82,17 @@ _FRAMEWORK_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str) -> Response[bytes]:
+def error_response(status: int, code: str, message: str,
+                   retry_after_s: int | None = None) -> Response[bytes]:
     body = msgspec.json.encode(ErrorBody(ErrorDetail(code, message)))
-    return Response(body, status_code=status, media_type=MediaType.JSON)
+    if status == 429 and retry_after_s is None:
+        retry_after_s = RETRY_AFTER_DEFAULT_S
+    headers = None if retry_after_s is None else {"Retry-After": str(retry_after_s)}
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[bytes]:
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, exc.retry_after_s)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

@@ -15,6 +15,9 @@ as it likes: in a drill 3,000 such connections stayed open for a whole 85 s run.
   it like any refusal (the one error body, the access line, the latency series), and the
   connection closes after that answer.
 
+Either close lingers (`SlowClientProtocol.linger`): a client cut off is often still
+sending, and a socket closed outright answers that with a reset that loses the 408.
+
 The head needs the protocol: an ASGI middleware sees a request only once its head is
 complete. Doing the body here too keeps the vote path free of per-request costs: a
 request whose head and body arrive together never touches a timer. A connection that
@@ -41,9 +44,11 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from service.core.errors import ApiError, ErrorBody, ErrorDetail
+from service.core.http_writes import HeadWithBody
 
 SWEEP_EVERY_S = 0.5
 BODY_GRACE_S = 5.0  # after the 408 is raised to the app: its answer, then the close
+LINGER_S = 2.0  # after a 408: half-closed, what the client still sends is read and dropped
 
 
 class Phase(enum.Enum):
@@ -53,6 +58,7 @@ class Phase(enum.Enum):
     IDLE = "idle"  # nothing owed by the client: the app's turn, or keep-alive
     ANSWERING = "answering"  # the body timed out; the app is answering 408
     UPGRADED = "upgraded"  # handed to the websocket protocol
+    LINGERING = "lingering"  # the 408 is sent and the write side shut: draining the client
 
 
 @functools.cache
@@ -91,6 +97,21 @@ class _TimedOut(asyncio.Event):
 
     def clear(self) -> None:
         pass
+
+
+class _ClosesLingering:
+    """The transport as a request cycle sees it once its body timed out: the cycle's
+    close after the 408 becomes the protocol's lingering close."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: SlowClientProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def close(self) -> None:
+        self._protocol.linger()
 
 
 class _Deadlines:
@@ -153,6 +174,7 @@ class SlowClientProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._writes = HeadWithBody(transport, self.loop)
         # A connection that has sent nothing is idle, not slow: pools and proxies open
         # connections ahead of their requests, so it gets the idle timeout, and the head
         # deadline starts with its first byte.
@@ -162,11 +184,20 @@ class SlowClientProtocol(HttpToolsProtocol):
         self._deadlines.discard(self)
         super().connection_lost(exc)
 
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a new cycle
+            cycle.transport = self._writes  # type: ignore[assignment]
+            self._writes.next_response()
+
     def handle_websocket_upgrade(self) -> None:
         self._enter(Phase.UPGRADED)
         super().handle_websocket_upgrade()
 
     def data_received(self, data: bytes) -> None:
+        if self.phase is Phase.LINGERING:
+            return  # the answer is sent: what the client still sends is dropped
         super().data_received(data)
         if self.phase is Phase.UPGRADED or self.phase is Phase.ANSWERING:
             return
@@ -202,9 +233,26 @@ class SlowClientProtocol(HttpToolsProtocol):
             self._head_timed_out()
         elif self.phase is Phase.BODY:
             self._body_timed_out(now)
-        else:  # the app had its grace period to answer the 408
+        else:  # lingered long enough, or the app had its grace period to answer the 408
             self._deadlines.discard(self)
             self.transport.close()
+
+    def linger(self) -> None:
+        """Close after a 408 without losing it. A client cut off mid-request is often
+        still sending; closed outright, the socket answers those bytes with a reset,
+        and a reset makes the client's kernel drop the 408 it had not read yet. So, as
+        nginx's lingering close: shut the write side once the 408 is flushed, read and
+        drop what still comes, and close on the client's EOF (asyncio closes when
+        `eof_received` returns None) or after `LINGER_S`."""
+        if self.transport.is_closing():
+            return
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.transport.resume_reading()  # a request whose body filled the buffer paused it
+        self.phase, self.deadline = Phase.LINGERING, self.loop.time() + LINGER_S
+        self._deadlines.add(self)
 
     def _head_timed_out(self) -> None:
         self._deadlines.discard(self)
@@ -212,6 +260,8 @@ class SlowClientProtocol(HttpToolsProtocol):
         previous = self.cycle
         if started and (previous is None or previous.response_complete):
             self._write_408(_timeout_body("head", self.header_timeout_s))
+            self.linger()
+            return
         self.transport.close()
 
     def _body_timed_out(self, now: float) -> None:
@@ -220,7 +270,8 @@ class SlowClientProtocol(HttpToolsProtocol):
             self._deadlines.discard(self)
             self.transport.close()
             return
-        cycle.keep_alive = False  # the connection closes after the 408
+        cycle.keep_alive = False  # the connection closes after the 408, lingering
+        cycle.transport = _ClosesLingering(self.transport, self)  # type: ignore[assignment]
         waiting = cycle.message_event
         cycle.message_event = _TimedOut(body_timeout_error(self.body_timeout_s))
         waiting.set()  # wake a receive() in progress; its next wait raises

@@ -141,7 +141,7 @@ class ConsoleFormatter(logging.Formatter):
 
 
 class QueryStringScrubber(logging.Filter):
-    """Drops the query string from uvicorn's websocket lines (`"WebSocket /ws/…?token=…"
+    """Drops the query string from uvicorn's websocket lines (`"WebSocket /ws/…?ticket=…"
     [accepted]`): tokens may travel there, and logs are read by many."""
 
     def filter(self, record: logging.LogRecord) -> bool:

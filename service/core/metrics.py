@@ -82,6 +82,8 @@ TALLY_FAILURES = Counter(
     "silkvote_tally_failures_total", "Tally updates that failed after a commit (repaired later)"
 )
 TALLY_REPAIRS = Counter("silkvote_tally_repairs_total", "Tally cells repaired by the reconciler")
+VOIDED_VOTES = Counter("silkvote_voided_votes_total",
+                       "Votes taken out of the count by a scrutineer's void")
 WS_CLIENTS = Gauge("silkvote_ws_clients", "Connected leaderboard websocket clients",
                    multiprocess_mode="livesum")
 GC_FROZEN = Gauge(

@@ -201,7 +201,20 @@ class GroupCommitter:
         # The batch's requests are answered 503 at the first one's deadline even while
         # asyncpg still waits for a stalled server (its statement timeout surfaces only
         # once the server acknowledges the cancellation, which a stopped server never does).
-        deadline = asyncio.get_running_loop().call_at(batch[0][2], _refuse, batch)
+        # Whichever comes first, the deadline or the error, says why the 503 went out,
+        # once: after a deadline the write may still end either way.
+        failed: list[str] = []
+
+        def fail(reason: object) -> None:
+            if not failed:
+                failed.append(str(reason))
+                log.warning("ledger write of %d votes failed: %s", len(batch), reason)
+                metrics.LEDGER_FAILURES.inc()
+            _refuse(batch)
+
+        deadline = asyncio.get_running_loop().call_at(
+            batch[0][2], fail, "no answer by the deadline (DB_TIMEOUT_S); answered 503, "
+            "the write may still commit and a retry with the same key counts once")
         try:
             async with self._pool.acquire(timeout=self._timeout_s) as conn:
                 decided = [
@@ -210,9 +223,7 @@ class GroupCommitter:
                     for contest, waiters in by_contest.items()
                 ]
         except Exception as exc:  # commit state unknown or refused: clients retry with keys
-            log.warning("ledger write of %d votes failed: %s", len(batch), exc)
-            metrics.LEDGER_FAILURES.inc()
-            _refuse(batch)
+            fail(exc)
             return []
         finally:
             deadline.cancel()

@@ -1,7 +1,8 @@
 """Writing votes to the PostgreSQL ledger, a whole batch per round trip.
 
-The decision logic (window, duplicates, caps) lives in the `record_votes` SQL function
-(migrations/0002) so that it runs inside one transaction next to the data it guards.
+The decision logic (window and its closing time, duplicates, caps, the voter's country,
+a revoked aggregator key) lives in the `record_votes` SQL function (migrations/0002,
+0008) so that it runs inside one transaction next to the data it guards.
 Each call that accepts votes is a numbered ledger batch (migrations/0007): its tally
 update carries the number, and the ledger can be read "at batch C" to compare the live
 tallies with it at one consistent point (`service/intake/tally_cut.py`).
@@ -9,7 +10,9 @@ tallies with it at one consistent point (`service/intake/tally_cut.py`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
@@ -18,8 +21,12 @@ import asyncpg
 from service.intake.tally_cut import Cells, LedgerCut, ledger_at
 from service.stores.postgres import Conn
 
-Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found"]
+Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found",
+                  "country_mismatch", "key_revoked"]
 APP_SOURCE = "app"
+APP_CHANNEL = "app"
+RECEIPT_BYTES = 16
+WINDOW_CLOSED_SQLSTATE = "SV001"  # record_votes: closes_at passed while the batch was written
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,9 @@ class PendingVote:
     country: str
     entry: str
     source: str
+    channel: str = APP_CHANNEL  # 'app', 'sms', 'call', or the aggregator's name
+    net_hash: bytes | None = None  # keyed hash of the client's network prefix
+    token_hash: bytes | None = None  # keyed hash of the voter token
 
 
 class Decision(NamedTuple):
@@ -41,10 +51,27 @@ class Decision(NamedTuple):
     seq: int
     cap: int
     batch: int = 0  # the ledger batch of the call's accepted votes; 0 if it accepted none
+    receipt: bytes | None = None  # the vote's receipt: accepted now or earlier (duplicate)
 
     @property
     def remaining(self) -> int:
         return max(self.cap - self.seq, 0)
+
+
+def receipt_text(receipt: bytes) -> str:
+    """A receipt as the API shows it: base64url without padding (22 characters)."""
+    return base64.urlsafe_b64encode(receipt).rstrip(b"=").decode()
+
+
+def receipt_bytes(text: str) -> bytes | None:
+    """The stored receipt of its API form, None for anything that is not one."""
+    if len(text) != 22 or not text.isascii():
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "==")
+    except ValueError:
+        return None
+    return raw if receipt_text(raw) == text else None
 
 
 def app_dedupe_key(voter_hash: bytes, idempotency_key: str) -> bytes:
@@ -57,21 +84,41 @@ def aggregator_dedupe_key(aggregator_id: str, vote_id: str) -> bytes:
     return hashlib.sha256(f"agg\0{aggregator_id}\0{vote_id}".encode()).digest()
 
 
-RECORD_VOTES_SQL = "SELECT outcome, seq, cap, batch FROM record_votes($1, $2, $3, $4, $5, $6)"
+RECORD_VOTES_SQL = ("SELECT outcome, seq, cap, batch, receipt "
+                    "FROM record_votes($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
 CONFLICT_RETRIES = 3
 
 
+def fresh_receipts(count: int) -> list[bytes]:
+    """`count` receipts of 16 random bytes, from one read of the system's random source."""
+    pool = secrets.token_bytes(RECEIPT_BYTES * count)
+    return [pool[i:i + RECEIPT_BYTES] for i in range(0, len(pool), RECEIPT_BYTES)]
+
+
+def _column(values: list[bytes | None]) -> list[bytes | None] | None:
+    """An optional column as record_votes takes it: NULL when no vote has a value."""
+    return values if any(v is not None for v in values) else None
+
+
 async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
-                       timeout_s: float | None = None) -> list[Decision]:
+                       timeout_s: float | None = None,
+                       aggregator: str | None = None) -> list[Decision]:
     """Decide and store `votes` (all of one contest) in one transaction.
+
+    `aggregator` is the key id of an aggregator batch: the ledger refuses the batch
+    (`key_revoked`) once that key is revoked, in whichever process revoked it. Every
+    vote is offered a fresh receipt; an accepted vote keeps it, a duplicate answers the
+    one stored with it.
 
     The call is a single statement, so it is its own transaction: no BEGIN and COMMIT
     round trips (each costs the service as much Python as the call itself). A timeout
     cancels the statement and with it the transaction. If the commit wins that race the
     caller still answers 503, and the client's retry with the same key finds the vote
     (`duplicate`), so it counts once either way. A batch that raced a concurrent retry of
-    one of its votes (serialization failure) is re-run.
+    one of its votes (serialization failure) is re-run. A batch still being written when
+    the contest's `closes_at` passes is rolled back by the ledger and refused here.
     """
+    channels = [v.channel for v in votes]
     args = (
         contest,
         [v.dedupe_key for v in votes],
@@ -79,6 +126,11 @@ async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
         [v.country for v in votes],
         [v.entry for v in votes],
         [v.source for v in votes],
+        None if all(c == APP_CHANNEL for c in channels) else channels,
+        fresh_receipts(len(votes)),
+        _column([v.net_hash for v in votes]),
+        _column([v.token_hash for v in votes]),
+        aggregator,
     )
     for attempt in range(CONFLICT_RETRIES):
         try:
@@ -87,14 +139,21 @@ async def record_votes(conn: Conn, contest: str, votes: list[PendingVote],
         except asyncpg.SerializationError:
             if attempt == CONFLICT_RETRIES - 1:
                 raise
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate != WINDOW_CLOSED_SQLSTATE:
+                raise
+            return [Decision("window_closed", 0, 0)] * len(votes)
     return [Decision(*row) for row in rows]
 
 
 async def ledger_counts(conn: Conn, contest: str) -> dict[str, dict[str, int]]:
-    """Official audience counts: voting country -> entry -> votes in the ledger."""
+    """Official audience counts: voting country -> entry -> votes in the ledger that no
+    void took out (migrations/0009)."""
     rows = await conn.fetch(
-        "SELECT voting_country, entry, count(*) AS n FROM votes "
-        "WHERE contest_id = $1 GROUP BY voting_country, entry",
+        "SELECT voting_country, entry, count(*) AS n FROM votes v "
+        "WHERE contest_id = $1 AND NOT EXISTS (SELECT 1 FROM voided_votes x "
+        "WHERE x.contest_id = $1 AND x.dedupe_key = v.dedupe_key) "
+        "GROUP BY voting_country, entry",
         contest,
     )
     counts: dict[str, dict[str, int]] = {}
@@ -142,17 +201,8 @@ async def recount_caps(conn: Conn, contest: str) -> int:
 
     Holds the contest row lock for the moment it runs, so no ledger batch interleaves.
     """
-    async with conn.transaction():
-        await conn.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", contest)
-        status = await conn.execute(
-            """UPDATE voters v SET votes_used = c.n
-                 FROM (SELECT voter_hash, count(*)::int AS n FROM votes
-                        WHERE contest_id = $1 GROUP BY voter_hash) c
-                WHERE v.contest_id = $1 AND v.voter_hash = c.voter_hash
-                  AND v.votes_used <> c.n""",
-            contest,
-        )
-    return int(status.split()[-1])
+    changed = await conn.fetchval("SELECT recount_caps($1)", contest)  # 0010, the owner's
+    return int(changed)
 
 
 class VoteLedger:
@@ -166,10 +216,10 @@ class VoteLedger:
         self._pool = pool
         self._timeout_s = timeout_s
 
-    async def record(self, contest: str, votes: list[PendingVote],
-                     timeout_s: float) -> list[Decision]:
+    async def record(self, contest: str, votes: list[PendingVote], timeout_s: float,
+                     aggregator: str | None = None) -> list[Decision]:
         async with self._pool.acquire(timeout=self._timeout_s) as conn:
-            return await record_votes(conn, contest, votes, timeout_s)
+            return await record_votes(conn, contest, votes, timeout_s, aggregator)
 
     async def counts(self, contest: str) -> dict[str, dict[str, int]]:
         async with self._pool.acquire(timeout=self._timeout_s) as conn:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
-from service.contests.models import CountryCode
+from service.contests.models import CountryCode, Name
+from service.security.text import NO_CONTROLS
 
-IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-VoteId = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
+VoteId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_CONTROLS)]
 MAX_BATCH_VOTES = 10_000
 
 
@@ -22,13 +23,15 @@ class VoteOut(msgspec.Struct, omit_defaults=True):
     accepted: bool
     remaining: int
     duplicate: bool = False
+    receipt: str | None = None  # base64url, no padding; the same for every retry
 
 
 class BatchVote(msgspec.Struct, forbid_unknown_fields=True):
     id: VoteId
-    voter: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    voter: Name
     country: CountryCode
     entry: CountryCode
+    channel: Literal["sms", "call", "app"] | None = None  # default: the aggregator's name
 
 
 class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,6 +47,7 @@ class BatchOut(msgspec.Struct):
     accepted: int
     duplicates: int
     rejected: list[Rejection]
+    receipts: dict[str, str]  # vote id -> receipt, for every accepted or duplicate vote
 
 
 class VoterStatus(msgspec.Struct):
@@ -54,5 +58,5 @@ class VoterStatus(msgspec.Struct):
 
 
 class DeviceTokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    device: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+    device: Annotated[str, msgspec.Meta(min_length=8, max_length=200, pattern=NO_CONTROLS)]
     country: CountryCode

@@ -169,8 +169,9 @@ async def read_tallies(redis: Any, contest: str, voting_countries: Iterable[str]
     replies = await pipe.execute()
     counts: Counts = {}
     for country, reply in zip(countries, replies, strict=True):
-        if reply:
-            counts[country] = {_text(k): int(v) for k, v in reply.items()}
+        row = {_text(k): int(v) for k, v in reply.items() if int(v)}
+        if row:  # a cell a void took back to 0 counts nothing, as in the ledger
+            counts[country] = row
     return counts
 
 

@@ -14,6 +14,7 @@ from service.apidocs.routes import documented
 from service.contests.models import JurorIn, JurorOut
 from service.contests.rules import check_voting_country
 from service.core.errors import ApiError, not_found, unauthorized
+from service.jury.desk import JuryProgress, jury_progress, qr_svg, sign_in_url
 from service.jury.models import (
     BallotIn,
     BallotOut,
@@ -90,19 +91,23 @@ class JuryController(Controller):
         if locked_at is None:
             raise not_found(f"contest {cid!r}")
         await rt.events.publish(cid, "jury_lock")
+        rt.sealer.seal_when_ready(await rt.contests.fresh(cid),  # if the window is closed
+                                  lambda c: rt.events.publish(c, "seal"))
         return LockOut(locked_at)
 
     @documented("createJuror", {404: ["not_found"], 422: ["unknown_country", "no_jury"]})
     @post("/jurors", status_code=HTTP_201_CREATED, guards=[admin_only],
           summary="Create a juror and their one-time access code, shown once (admin)")
-    async def create_juror(self, rt: Runtime, cid: str, data: JurorIn) -> JurorOut:
+    async def create_juror(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
+                           data: JurorIn) -> JurorOut:
         contest = await rt.contests.get(cid)
         check_voting_country(contest, data.country)
         if data.country == REST_OF_WORLD:
             raise ApiError(422, "no_jury", "Rest of World votes by audience only")
         code = new_juror_code()
         juror_id = await rt.jury.add_juror(cid, data.country, data.name, hash_secret(code))
-        return JurorOut(juror_id=juror_id, code=code)
+        url = sign_in_url(str(request.base_url), code)
+        return JurorOut(juror_id=juror_id, code=code, sign_in_url=url, qr_svg=qr_svg(url))
 
     @documented("listJurors", {404: ["not_found"]})
     @get("/jurors", guards=[admin_only], summary="Jurors with code and ballot status (admin)")
@@ -114,8 +119,17 @@ class JuryController(Controller):
     @documented("reissueJurorCode", {404: ["not_found"]})
     @post("/jurors/{juror_id:str}/code", status_code=HTTP_201_CREATED, guards=[admin_only],
           summary="Reissue a juror's access code; the old code and session stop working (admin)")
-    async def reissue(self, rt: Runtime, cid: str, juror_id: str) -> CodeOut:
+    async def reissue(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
+                      juror_id: str) -> CodeOut:
         code = new_juror_code()
         if not await rt.jury.reissue_code(cid, juror_id, hash_secret(code)):
             raise not_found(f"juror {juror_id!r}")
-        return CodeOut(juror_id, code)
+        url = sign_in_url(str(request.base_url), code)
+        return CodeOut(juror_id, code, url, qr_svg(url))
+
+    @documented("getJuryProgress", {404: ["not_found"]})
+    @get("/jury/progress", guards=[admin_only],
+         summary="Ballots per jury country, and which juries will get a substitute (admin)")
+    async def progress(self, rt: Runtime, cid: str) -> JuryProgress:
+        contest = await rt.contests.get(cid)
+        return jury_progress(contest, await rt.jury.statuses(cid))

@@ -8,10 +8,11 @@ from typing import Annotated
 import msgspec
 
 from service.contests.models import CountryCode
+from service.security.text import NO_CONTROLS
 
 
 class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_CONTROLS)]
 
 
 class SessionOut(msgspec.Struct):
@@ -46,3 +47,5 @@ class JurorStatus(msgspec.Struct):
 class CodeOut(msgspec.Struct):
     juror_id: str
     code: str
+    sign_in_url: str = ""
+    qr_svg: str = ""

@@ -111,11 +111,8 @@ class JuryStore:
                 "SELECT ballot_hash FROM ballots WHERE contest_id = $1 AND juror_id = $2 "
                 "ORDER BY id DESC LIMIT 1", contest_id, juror_id,
             )
-            submitted_at: datetime = await conn.fetchval(
-                "INSERT INTO ballots (contest_id, juror_id, ranking, ballot_hash) "
-                "VALUES ($1, $2, $3, $4) RETURNING submitted_at",
-                contest_id, juror_id, ranking, digest,
-            )
+            submitted_at: datetime = await conn.fetchval(  # the owner's function (0010)
+                "SELECT save_ballot($1, $2, $3, $4)", contest_id, juror_id, ranking, digest)
             await record_event(conn, contest_id, f"juror:{juror_id}", "ballot_saved",
                                {"juror_id": juror_id, "ballot_hash": digest,
                                 "previous_hash": previous})
@@ -131,10 +128,8 @@ class JuryStore:
     async def lock(self, contest_id: str) -> datetime | None:
         """Set the jury deadline now (idempotent); None if the contest does not exist."""
         async with self._pool.acquire() as conn, conn.transaction():
-            locked_at: datetime | None = await conn.fetchval(
-                "UPDATE contests SET jury_locked_at = coalesce(jury_locked_at, now()) "
-                "WHERE id = $1 RETURNING jury_locked_at", contest_id,
-            )
+            locked_at: datetime | None = await conn.fetchval(  # the owner's function (0010)
+                "SELECT lock_jury($1)", contest_id)
             if locked_at is not None:
                 await record_event(conn, contest_id, "admin", "jury_locked", {})
         return locked_at

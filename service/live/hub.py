@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ class Subscriber:
     backlog: deque[Message] = field(default_factory=deque)
     sending: asyncio.Task[None] | None = None
     dropped: bool = False
+    read_token: str | None = None  # the id of the read token that opened it, if one did
+    revoked: bool = False  # ended because that token was revoked
     ended: bool = False
     on_end: Callable[[], object] | None = None  # set by the socket handler that waits
 
@@ -116,6 +119,9 @@ class ContestFeed:
     full: bytes = b""
     subscribers: set[Subscriber] = field(default_factory=set)
     joining: int = 0  # clients between arrival and registration: keep the feed alive
+    # Unix time at which the views change with no notice (a hidden board's scheduled
+    # close: `results_visibility` shows it then); None when nothing is scheduled
+    refresh_at: float | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -151,7 +157,8 @@ class LeaderboardHub:
                 sub.stop()
 
     async def join(self, contest_id: str, full: bool, send: Send,
-                   write: WriteFrame | None = None) -> Subscriber:
+                   write: WriteFrame | None = None, read_token: str | None = None
+                   ) -> Subscriber:
         """Register a client and send it the snapshot, before any update can reach it."""
         feed = self._feeds.setdefault(contest_id, ContestFeed())
         feed.joining += 1
@@ -161,7 +168,7 @@ class LeaderboardHub:
                 if not feed.public:
                     raise RuntimeError(f"standings of {contest_id} are unavailable")
             async with feed.lock:  # no update can be sent between this snapshot and joining
-                sub = Subscriber(contest_id, full, send, write)
+                sub = Subscriber(contest_id, full, send, write, read_token=read_token)
                 feed.subscribers.add(sub)
                 metrics.WS_CLIENTS.inc()
                 sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))
@@ -176,6 +183,14 @@ class LeaderboardHub:
             self._heap.client_left()
             metrics.WS_CLIENTS.dec()
 
+    def end_read_token(self, contest_id: str, token_id: str) -> None:
+        """End every socket of this process that the revoked read token opened."""
+        feed = self._feeds.get(contest_id)
+        for sub in list(feed.subscribers) if feed is not None else []:
+            if sub.read_token == token_id:
+                sub.revoked = True
+                sub.stop()
+
     def mark_changed(self, contest_id: str) -> None:
         feed = self._feeds.get(contest_id)
         if feed is not None:
@@ -189,6 +204,9 @@ class LeaderboardHub:
         feed.dirty = False
         contest = await self._contests.get(contest_id)
         public, full = await self._results.views(contest, "live")
+        closes = contest.closes_ts
+        feed.refresh_at = (closes if public.standings_hidden and closes is not None
+                           and closes > time.time() else None)
         public.as_of = full.as_of = public.as_of.replace(microsecond=0)
         encoded_public, encoded_full = msgspec.json.encode(public), msgspec.json.encode(full)
         if encoded_public == feed.public and encoded_full == feed.full:
@@ -209,6 +227,8 @@ class LeaderboardHub:
                 if not feed.subscribers and not feed.joining:
                     self._feeds.pop(contest_id, None)
                     continue
+                if feed.refresh_at is not None and time.time() > feed.refresh_at:
+                    feed.dirty, feed.refresh_at = True, None
                 if feed.dirty:
                     await self._publish(contest_id, feed)
 
@@ -268,5 +288,8 @@ class LeaderboardHub:
             self.mark_changed(data.decode())
             return
         event = _event_decoder.decode(data)
+        if event.kind == "read_token_revoked" and isinstance(event.value, str):
+            self.end_read_token(event.contest, event.value)
+            return
         self._contests.forget(event.contest)
         self.mark_changed(event.contest)

@@ -6,24 +6,31 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK
 
-from scoring import RevealStep
 from service.apidocs.routes import documented
 from service.core.errors import ApiError
+from service.core.http_cache import cache_control, conditional, etag_of
 from service.intake.reconcile import Comparison
 from service.results.compute import Source
+from service.results.marks import ShownStep, shown_steps
 from service.results.views import ResultsView
 from service.runtime import Runtime
-from service.security.guards import admin_only, require_admin, results_reader
+from service.security.guards import admin_only, require_full_reader, results_reader
+
+_encode = msgspec.json.Encoder().encode
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NOT_MODIFIED = ResponseSpec(None, description="Not Modified: the `If-None-Match` copy is "
+                                              "current (no body)")
 
 
 class RevealState(msgspec.Struct):
     revealed: int
     total: int
-    steps: list[RevealStep]
-    step: RevealStep | None = None
+    steps: list[ShownStep]
+    step: ShownStep | None = None
 
 
 class Stats(msgspec.Struct):
@@ -40,24 +47,40 @@ class ResultsController(Controller):
 
     @documented("getResults", {400: ["invalid_body"], 404: ["not_found"]})
     @get("/results", guards=[results_reader],
-         summary="Scoreboard, sets, reveal and counts (live tallies or the ledger)")
+         summary="Scoreboard, sets, reveal and counts (live tallies or the ledger)",
+         responses={200: ResponseSpec(ResultsView, generate_examples=False,
+                                      description="The results (ETag, Cache-Control)"),
+                    304: NOT_MODIFIED})
     async def results(self, request: Request[Any, Any, Any], rt: Runtime, cid: str,
                       source: Source = "live", view: Literal["public", "full"] = "public"
-                      ) -> ResultsView:
+                      ) -> Response[bytes]:
         if view == "full":
-            require_admin(request)
+            await require_full_reader(request)
         contest = await rt.contests.get(cid)
         public, full = await rt.results.views(contest, source)
-        return full if view == "full" else public
+        chosen = full if view == "full" else public
+        # The tag leaves `as_of` out: a 304 says nothing else changed since that copy.
+        etag = etag_of(_encode(msgspec.structs.replace(chosen, as_of=_EPOCH)), weak=True)
+        cache = cache_control(shared=rt.settings.results_token is None, full=view == "full")
+        return conditional(request, _encode(chosen), "application/json", cache=cache,
+                           etag=etag)
 
     @documented("getReveal", {404: ["not_found"]})
-    @get("/reveal", guards=[results_reader], summary="Reveal steps shown on air so far")
-    async def reveal(self, rt: Runtime, cid: str) -> RevealState:
+    @get("/reveal", guards=[results_reader], summary="Reveal steps shown on air so far",
+         responses={200: ResponseSpec(RevealState, generate_examples=False,
+                                      description="The steps so far (ETag, Cache-Control)"),
+                    304: NOT_MODIFIED})
+    async def reveal(self, request: Request[Any, Any, Any], rt: Runtime, cid: str
+                     ) -> Response[bytes]:
         contest = await rt.contests.get(cid)
         frozen = await rt.results.frozen(cid)
-        steps = frozen.reveal if frozen else []
-        return RevealState(min(contest.revealed, len(steps)), len(steps),
-                           steps[: contest.revealed])
+        state = RevealState(0, 0, [])
+        if frozen is not None:
+            total = len(frozen.reveal)
+            state = RevealState(min(contest.revealed, total), total,
+                                shown_steps(frozen, frozen.reveal[: contest.revealed]))
+        cache = cache_control(shared=rt.settings.results_token is None)
+        return conditional(request, _encode(state), "application/json", cache=cache)
 
     @documented("revealNext", {404: ["not_found"], 409: ["window_open", "reveal_complete"]})
     @post("/reveal/next", status_code=HTTP_200_OK, guards=[admin_only],
@@ -70,9 +93,12 @@ class ResultsController(Controller):
         total = len(result.reveal)
         revealed = await rt.results.advance_reveal(cid, total)
         if revealed is None:
+            if (await rt.contests.fresh(cid)).window == "open":  # opened since the check
+                raise ApiError(409, "window_open", "close audience voting before the reveal")
             raise ApiError(409, "reveal_complete", "every step has been revealed")
         await rt.events.publish(cid, "reveal", revealed)
-        return RevealState(revealed, total, result.reveal[:revealed], result.reveal[revealed - 1])
+        steps = shown_steps(result, result.reveal[:revealed])
+        return RevealState(revealed, total, steps, steps[-1])
 
     @documented("verifyTallies", {404: ["not_found"]})
     @post("/verify", status_code=HTTP_200_OK, guards=[admin_only],

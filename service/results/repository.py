@@ -18,17 +18,29 @@ class ResultsStore:
             "SELECT frozen_result::text FROM contests WHERE id = $1", contest_id)
         return raw
 
-    async def freeze(self, contest_id: str, result_json: str) -> None:
-        """Store the official result unless one is frozen already (first writer wins)."""
-        await self._pool.execute(
-            "UPDATE contests SET frozen_result = $2::text::jsonb, results_frozen_at = now() "
-            "WHERE id = $1 AND frozen_result IS NULL", contest_id, result_json,
-        )
+    async def freeze(self, contest_id: str, result_json: str, batch: int) -> str:
+        """Store the official result computed from the ledger at `batch` unless one is
+        frozen already (first writer wins): `frozen`, `already`, or `stale` when a void
+        moved the ledger past `batch` meanwhile (compute again). The SQL function takes
+        the lock a void takes (migrations/0009), so no frozen result counts a vote
+        voided before it, and no void lands after it."""
+        outcome: str = await self._pool.fetchval(
+            "SELECT freeze_result($1, $2::text::jsonb, $3)", contest_id, result_json, batch)
+        return outcome
+
+    async def void_counts(self, contest_id: str) -> dict[str, int]:
+        """Void votes per voting country (countries without any are left out)."""
+        rows = await self._pool.fetch(
+            "SELECT v.voting_country, count(*) AS n FROM voided_votes x "
+            "JOIN votes v ON v.contest_id = x.contest_id AND v.dedupe_key = x.dedupe_key "
+            "WHERE x.contest_id = $1 GROUP BY v.voting_country", contest_id)
+        return {r["voting_country"]: r["n"] for r in rows}
 
     async def advance_reveal(self, contest_id: str, total: int) -> int | None:
-        """The next reveal position, or None once all `total` steps are revealed."""
+        """The next reveal position, or None once all `total` steps are revealed or
+        while the window is open (the row lock orders this against an open)."""
         revealed: int | None = await self._pool.fetchval(
             "UPDATE contests SET revealed = revealed + 1 WHERE id = $1 AND revealed < $2 "
-            "RETURNING revealed", contest_id, total,
+            "AND window_state = 'closed' RETURNING revealed", contest_id, total,
         )
         return revealed

@@ -33,7 +33,8 @@ def contest_sheet(contest: Contest, counts: Counts, rankings: Rankings | None) -
             elif valid_juries:
                 vote.substitute_from = sorted(valid_juries - {country})
         votes.append(vote)
-    return Sheet(rules=contest.rules, entries=entries, votes=votes)
+    return Sheet(rules=contest.rules, entries=entries, votes=votes,
+                 disqualified=list(contest.disqualified))
 
 
 def _valid_juries(contest: Contest, rankings: Rankings | None) -> set[str]:

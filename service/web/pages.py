@@ -19,6 +19,7 @@ from litestar.types import ControllerRouterHandler
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
+I18N_DIR = WEB_DIR / "i18n"
 TEMPLATES_DIR = WEB_DIR / "templates"
 
 
@@ -74,7 +75,7 @@ def index_page() -> Response[bytes]:
 
 @get("/vote/{cid:str}", include_in_schema=False, sync_to_thread=False)
 def vote_page(cid: str) -> Response[bytes]:
-    """Viewer voting page (phone-first, four languages)."""
+    """Viewer voting page (phone-first, in every language of web/i18n/)."""
     return html_page("vote.html")
 
 
@@ -90,10 +91,23 @@ def console_page(cid: str) -> Response[bytes]:
     return html_page("console.html")
 
 
+@get("/presenter/{cid:str}", include_in_schema=False, sync_to_thread=False)
+def presenter_page(cid: str) -> Response[bytes]:
+    """Presenter's script: the line to read for each reveal step, next-step preview,
+    keyboard control (admin token typed into the page)."""
+    return html_page("presenter.html")
+
+
 @get("/overlay/{cid:str}", include_in_schema=False, sync_to_thread=False)
 def overlay_page(cid: str) -> Response[bytes]:
     """1920×1080 broadcast scoreboard; embeddable anywhere (frame-ancestors *)."""
     return html_page("overlay.html", embeddable=True)
+
+
+@get("/lower-third/{cid:str}", include_in_schema=False, sync_to_thread=False)
+def lower_third_page(cid: str) -> Response[bytes]:
+    """1920×1080 lower third of the step on air (CasparCG template calls); embeddable."""
+    return html_page("lower-third.html", embeddable=True)
 
 
 def _static_headers(response: Response) -> Response:  # type: ignore[type-arg]
@@ -101,14 +115,18 @@ def _static_headers(response: Response) -> Response:  # type: ignore[type-arg]
     return response
 
 
+def _files_router(path: str, folder: Path, name: str) -> ControllerRouterHandler:
+    """Files the pages load, revalidated on every use (a show's update must reach the
+    next page load, not a browser's heuristic cache) and never type-sniffed."""
+    return create_static_files_router(
+        path=path, directories=[folder], name=name,
+        cache_control=CacheControlHeader(no_cache=True), after_request=_static_headers,
+        include_in_schema=False)
+
+
 def page_handlers() -> list[ControllerRouterHandler]:
-    """The pages plus `/static` (add to the app's route handlers)."""
-    static = create_static_files_router(
-        path="/static",
-        directories=[STATIC_DIR],
-        name="web-static",
-        cache_control=CacheControlHeader(no_cache=True),
-        after_request=_static_headers,
-        include_in_schema=False,
-    )
-    return [index_page, vote_page, jury_page, console_page, overlay_page, static]
+    """The pages plus `/static` and `/i18n` (the translation files; add to the app's
+    route handlers)."""
+    return [index_page, vote_page, jury_page, console_page, presenter_page, overlay_page,
+            lower_third_page, _files_router("/static", STATIC_DIR, "web-static"),
+            _files_router("/i18n", I18N_DIR, "web-i18n")]

@@ -21,7 +21,14 @@ import websockets
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from service.live.ws import CLOSE_NOT_FOUND, CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED
+from service.live.ws import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_MANY,
+    CLOSE_TOO_SLOW,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+)
 from tests.conftest import LiveServer
 from tests.service.helpers import open_window, voter_headers
 
@@ -69,18 +76,21 @@ def test_the_channel_has_the_contest_parameter_and_both_messages(
 @pytest.mark.stores_independent
 def test_the_close_codes_are_the_ones_the_socket_uses(document: dict[str, Any]) -> None:
     channel = document["channels"]["leaderboard"]
-    codes = {CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, CLOSE_NOT_FOUND}
+    codes = {CLOSE_TOO_SLOW, CLOSE_UNAUTHORIZED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND,
+             CLOSE_TOO_MANY, CLOSE_TRY_AGAIN, 1009}
     assert set(channel["x-close-codes"]) == {str(code) for code in codes}
     assert all(f"`{code}`" in channel["description"] for code in codes)
 
 
 @pytest.mark.stores_independent
-def test_the_token_travels_in_the_query(document: dict[str, Any]) -> None:
+def test_only_a_ticket_travels_in_the_query(document: dict[str, Any]) -> None:
     schemes = document["components"]["securitySchemes"]
-    assert set(schemes) == {"resultsToken", "adminToken"}
-    assert all((s["type"], s["in"], s["name"]) == ("httpApiKey", "query", "token")
+    assert set(schemes) == {"resultsToken", "adminToken", "readToken"}
+    assert all((s["type"], s["in"], s["name"]) == ("httpApiKey", "query", "ticket")
                for s in schemes.values())
-    assert len(document["operations"]["sendStandings"]["security"]) == 2
+    query = document["channels"]["leaderboard"]["bindings"]["ws"]["query"]
+    assert set(query["properties"]) == {"ticket"}
+    assert len(document["operations"]["sendStandings"]["security"]) == 3
 
 
 def payload_validator(document: dict[str, Any], message: str) -> jsonschema.Validator:

@@ -59,10 +59,13 @@ def test_operation_ids_are_readable_and_unique(document: dict[str, Any]) -> None
 
 
 def test_each_token_has_its_own_bearer_scheme(document: dict[str, Any]) -> None:
+    """…and the SMS gateway's key its Basic one (Kannel sends a URL's user:key@ so)."""
     schemes = document["components"]["securitySchemes"]
     assert set(schemes) == {"adminToken", "voterToken", "jurorSession", "aggregatorKey",
-                            "resultsToken"}
-    assert all(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
+                            "resultsToken", "readToken", "smsGatewayKey"}
+    assert all(s["type"] == "http" and s["scheme"] == "bearer"
+               for name, s in schemes.items() if name != "smsGatewayKey")
+    assert schemes["smsGatewayKey"]["scheme"] == "basic"
 
 
 @pytest.mark.parametrize(("method", "path", "security"), [
@@ -70,9 +73,15 @@ def test_each_token_has_its_own_bearer_scheme(document: dict[str, Any]) -> None:
     ("post", "/api/v1/contests/{cid}/votes", [{"voterToken": []}]),
     ("get", "/api/v1/contests/{cid}/votes/me", [{"voterToken": []}]),
     ("post", "/api/v1/contests/{cid}/votes/batch", [{"aggregatorKey": []}]),
+    ("post", "/api/v1/contests/{cid}/sms", [{"smsGatewayKey": []}, {"aggregatorKey": []}]),
     ("put", "/api/v1/contests/{cid}/ballot", [{"jurorSession": []}]),
-    ("get", "/api/v1/contests/{cid}/results", [{}, {"resultsToken": []}, {"adminToken": []}]),
-    ("get", "/api/v1/contests/{cid}/reveal", [{}, {"resultsToken": []}, {"adminToken": []}]),
+    ("get", "/api/v1/contests/{cid}/results",
+     [{}, {"resultsToken": []}, {"readToken": []}, {"adminToken": []}]),
+    ("get", "/api/v1/contests/{cid}/reveal",
+     [{}, {"resultsToken": []}, {"readToken": []}, {"adminToken": []}]),
+    ("post", "/api/v1/contests/{cid}/read-tokens", [{"adminToken": []}]),
+    ("get", "/api/v1/contests/{cid}/integrity", [{"adminToken": []}]),
+    ("post", "/api/v1/contests/{cid}/voids", [{"adminToken": []}]),
 ])
 def test_a_route_lists_the_tokens_it_accepts(document: dict[str, Any], method: str, path: str,
                                              security: list[dict[str, list[str]]]) -> None:
@@ -116,8 +125,8 @@ def test_every_refusal_is_the_error_body_never_litestars_default(
 
 def test_each_status_names_its_codes_with_an_example_each(document: dict[str, Any]) -> None:
     vote = operation(document, "post", "/api/v1/contests/{cid}/votes")["responses"]
-    assert set(vote) == {"201", "200", "400", "401", "403", "404", "408", "409", "422", "429",
-                         "503"}
+    assert set(vote) == {"201", "200", "400", "401", "403", "404", "408", "409", "415", "422",
+                         "429", "503"}
     codes = [e["value"]["error"]["code"]
              for e in vote["429"]["content"]["application/json"]["examples"].values()]
     assert codes == ["rate_limited", "vote_cap_reached"]
@@ -127,6 +136,8 @@ def test_each_status_names_its_codes_with_an_example_each(document: dict[str, An
     assert "`request_timeout`" in operation(document, "post", "/api/v1/contests")[
         "responses"]["408"]["description"]
     assert "503" in operation(document, "get", "/api/v1/contests")["responses"]
+    assert "`unsupported_media_type`" in operation(document, "post", "/api/v1/contests")[
+        "responses"]["415"]["description"]
 
 
 def test_a_route_documents_only_statuses_it_can_answer(document: dict[str, Any]) -> None:

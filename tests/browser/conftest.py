@@ -149,3 +149,31 @@ def admin(live_server: Any) -> Iterator[Admin]:
 def order_of(page: Any, selector: str = "#ranking .row") -> list[str]:
     """The country codes of the rows `selector` matches, top to bottom."""
     return list(page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.country)"))
+
+
+def voting_from(live_server: Any, admin: Admin, open_page: Any, country: str,
+                query: str = "") -> tuple[str, Any]:
+    """A new contest with its window open, and a phone on its viewer page that has
+    chosen `country` and shows the open window and the full allowance: (cid, page)."""
+    cid = live_server.new_contest()
+    admin.window(cid, "open")
+    page = open_page(f"{live_server.base_url}/vote/{cid}{query}", PHONE)
+    page.click(f'#country-list button[data-country="{country}"]')
+    page.wait_for_selector('#remaining-text[data-remaining="20"]')
+    page.wait_for_selector('#window-state[data-state="open"]')
+    return cid, page
+
+
+def signed_in_console(live_server: Any, open_page: Any) -> tuple[str, Any]:
+    """A new contest and its producer console on a desk screen, signed in: (cid, page)."""
+    cid = live_server.new_contest()
+    page = open_page(f"{live_server.base_url}/console/{cid}", DESK)
+    console_sign_in(page, live_server.admin_token)
+    return cid, page
+
+
+def console_sign_in(page: Any, token: str) -> None:
+    page.wait_for_selector("#auth:not(.hidden)")
+    page.fill("#admin-token", token)
+    page.click("#auth-btn")
+    page.wait_for_selector("#console:not(.hidden)")

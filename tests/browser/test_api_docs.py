@@ -49,8 +49,10 @@ def open_offline(open_page: Any, url: str) -> tuple[Any, list[str], list[str]]:
 def test_swagger_ui_renders_every_operation_offline(live_server: Any, open_page: Any) -> None:
     ids = operation_ids(live_server.base_url)
     page, refused, failed = open_offline(open_page, f"{live_server.base_url}/schema/swagger")
-    page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {len(ids)}",
-                           timeout=20_000)
+    # a function, not an expression: Playwright polls an expression with eval(), which
+    # the page's CSP (script-src 'self') refuses once the first look comes too early
+    page.wait_for_function("(n) => document.querySelectorAll('.opblock').length >= n",
+                           arg=len(ids), timeout=20_000)
     paths = page.eval_on_selector_all(".opblock-summary-path", "els => els.map(e => "
                                       "e.getAttribute('data-path'))")
     assert "/api/v1/contests/{cid}/votes" in paths

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import BROADCAST, DESK, Admin, order_of, shot
+from tests.browser.conftest import BROADCAST, DESK, Admin, console_sign_in, order_of, shot
 
 pytestmark = pytest.mark.browser
 
@@ -39,13 +39,6 @@ def submit_ballots(live_server: Any, admin: Admin, cid: str, country: str, count
         assert response.status_code == 200, response.text
 
 
-def console_sign_in(page: Any, token: str) -> None:
-    page.wait_for_selector("#auth:not(.hidden)")
-    page.fill("#admin-token", token)
-    page.click("#auth-btn")
-    page.wait_for_selector("#console:not(.hidden)")
-
-
 def test_reveal_steps_appear_on_overlay_in_order(live_server: Any, admin: Admin,
                                                  open_page: Any) -> None:
     cid = live_server.new_contest()
@@ -57,7 +50,8 @@ def test_reveal_steps_appear_on_overlay_in_order(live_server: Any, admin: Admin,
     admin.window(cid, "closed")
     admin.post(f"/api/v1/contests/{cid}/jury/lock")
 
-    overlay = open_page(f"{live_server.base_url}/overlay/{cid}?title=Silk%20Way%20Star", BROADCAST)
+    overlay = open_page(f"{live_server.base_url}/overlay/{cid}?title=Silk%20Way%20Star"
+                        "&winner_hold=1500", BROADCAST)
     overlay.wait_for_function("() => document.querySelectorAll('#board .ov-row').length === 12")
     console = open_page(f"{live_server.base_url}/console/{cid}", DESK)
     console_sign_in(console, live_server.admin_token)
@@ -75,13 +69,11 @@ def test_reveal_steps_appear_on_overlay_in_order(live_server: Any, admin: Admin,
         else:
             top = max(step["points"], key=lambda c: _value(step["points"][c]))
         overlay.wait_for_selector(f'#board[data-revealed="{k}"]', timeout=5000)
-        if k < len(steps):
-            overlay.wait_for_selector(f'#moment[data-step="{k}"]', timeout=5000)
-            assert overlay.locator("#moment").get_attribute("data-to") == top
-        # The last step ends the reveal: the banner then names the winner (checked below).
-        if k < len(steps):
-            highlight = "tele" if step["body"] == "televote" else "twelve"
-            overlay.wait_for_selector(f'#board .ov-row.{highlight}[data-country="{top}"]')
+        # Every step is on air, the last one too (the winner follows it, checked below).
+        overlay.wait_for_selector(f'#moment[data-step="{k}"]', timeout=5000)
+        assert overlay.locator("#moment").get_attribute("data-to") == top
+        highlight = "tele" if step["body"] == "televote" else "twelve"
+        overlay.wait_for_selector(f'#board .ov-row.{highlight}[data-country="{top}"]')
         console.wait_for_selector(f'#reveal-steps li[data-step="{k}"]')
         if step["body"] == "jury" and not shot_jury:
             overlay.wait_for_timeout(1000)
@@ -152,6 +144,7 @@ def test_console_opens_window_and_shows_counts(live_server: Any, admin: Admin,
     page.wait_for_selector('#verify-result[data-ok="true"]', timeout=10_000)
 
     page.click("#close-window")
+    page.click("#close-window")  # two taps, as for the lock
     page.wait_for_selector('#window-state[data-state="closed"]')
     page.click("#lock-jury")
     page.click("#lock-jury")  # two taps: the first only arms the button

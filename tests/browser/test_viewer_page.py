@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import BROADCAST, DESK, PHONE, Admin, shot
+from tests.browser.conftest import BROADCAST, DESK, PHONE, Admin, shot, voting_from
+
+expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = pytest.mark.browser
 
@@ -66,9 +68,9 @@ def test_language_picker_switches_to_kazakh(live_server: Any, open_page: Any) ->
     assert page.locator("#lang").input_value() == "ru", "defaults to the browser language"
     assert page.locator("#window-state").inner_text() == "Голосование закрыто"
 
-    page.select_option("#lang", "kk")
+    page.select_option("#lang", "kk")  # the switch loads /i18n/kk.json, then re-renders
+    expect(page.locator("#window-state")).to_have_text("Дауыс беру жабық")
     assert page.evaluate("document.documentElement.lang") == "kk"
-    assert page.locator("#window-state").inner_text() == "Дауыс беру жабық"
     page.click('#country-list button[data-country="KZ"]')
     page.wait_for_selector('#remaining-text[data-remaining="20"]')
     assert page.locator("#remaining-text").inner_text() == "Қалған дауыстар: 20 / 20"
@@ -82,8 +84,9 @@ def test_language_picker_switches_to_kazakh(live_server: Any, open_page: Any) ->
     shot(page, "vote-kazakh-error")
 
     page.select_option("#lang", "zh")
-    assert page.locator("#message-text").inner_text() == "投票目前已关闭，请等待主持人开放投票。"
+    expect(page.locator("#message-text")).to_have_text("投票目前已关闭，请等待主持人开放投票。")
     page.select_option("#lang", "kk")
+    expect(page.locator("#message-text")).to_have_text(KK_CLOSED)
 
     page.reload()
     page.wait_for_selector('#window-state[data-state="closed"]')
@@ -96,7 +99,8 @@ def test_viewer_own_country_and_cap_messages(live_server: Any, admin: Admin,
                                              open_page: Any) -> None:
     cid = live_server.new_contest(vote_cap=2)
     admin.window(cid, "open")
-    page = open_page(f"{live_server.base_url}/vote/{cid}", PHONE)
+    # ?lang=en: a viewer voting from Uzbekistan would otherwise read Uzbek.
+    page = open_page(f"{live_server.base_url}/vote/{cid}?lang=en", PHONE)
     page.click('#country-list button[data-country="UZ"]')
     page.wait_for_selector('#remaining-text[data-remaining="2"]')
     page.wait_for_selector('#window-state[data-state="open"]')
@@ -127,17 +131,19 @@ ERROR_CODES = ["window_closed", "own_country", "unknown_entry", "vote_cap_reache
                "forbidden", "not_found"]
 
 
-def test_every_error_code_is_explained_in_four_languages(live_server: Any,
+def test_every_error_code_is_explained_in_every_language(live_server: Any,
                                                          open_page: Any) -> None:
     page = open_page(f"{live_server.base_url}/", DESK)
     texts = page.evaluate("""async (codes) => {
         const m = await import('/static/i18n.js');
         const out = {};
-        for (const lang of ['en', 'ru', 'zh', 'kk']) {
-            out[lang] = Object.fromEntries(codes.map((c) => [c, m.TEXTS[lang].errors[c] || null]));
+        for (const { code: lang } of m.LANGUAGES) {
+            const tr = await m.loadCatalog(lang);
+            out[lang] = Object.fromEntries(codes.map((c) => [c, tr.texts[`error.${c}`] || null]));
         }
         return out;
     }""", ERROR_CODES)
+    assert len(texts) == 14
     for lang, table in texts.items():
         missing = [code for code, text in table.items() if not text]
         assert not missing, f"{lang} lacks {missing}"
@@ -148,12 +154,7 @@ def test_every_error_code_is_explained_in_four_languages(live_server: Any,
 
 def test_offline_vote_is_explained_and_retried_with_the_same_key(
         live_server: Any, admin: Admin, open_page: Any) -> None:
-    cid = live_server.new_contest()
-    admin.window(cid, "open")
-    page = open_page(f"{live_server.base_url}/vote/{cid}", PHONE)
-    page.click('#country-list button[data-country="WW"]')
-    page.wait_for_selector('#remaining-text[data-remaining="20"]')
-    page.wait_for_selector('#window-state[data-state="open"]')
+    cid, page = voting_from(live_server, admin, open_page, "WW")
 
     page.context.set_offline(True)
     page.click("#vote-AM")
@@ -165,15 +166,53 @@ def test_offline_vote_is_explained_and_retried_with_the_same_key(
 
     page.context.set_offline(False)
     keys: list[str] = []
-    page.on("request", lambda r: keys.append(r.post_data_json["key"])
-            if r.url.endswith("/votes") and r.method == "POST" else None)
+    seen: list[str] = []  # what became of each vote request, for a failure's message
+    is_vote = lambda r: r.url.endswith("/votes") and r.method == "POST"  # noqa: E731
+    page.on("request", lambda r: keys.append(r.post_data_json["key"]) if is_vote(r) else None)
+    page.on("requestfinished", lambda r: seen.append(f"{r.response().status}")
+            if is_vote(r) else None)
+    page.on("requestfailed", lambda r: seen.append(f"failed: {r.failure}")
+            if is_vote(r) else None)
+
+    def wait_for_remaining(n: int) -> None:
+        try:
+            page.wait_for_selector(f'#remaining-text[data-remaining="{n}"]')
+        except Exception as exc:
+            raise AssertionError(
+                f"remaining never showed {n}: vote requests {seen}, message "
+                f"{page.locator('#message').get_attribute('data-code')!r} "
+                f"{page.locator('#message-text').inner_text()!r}, console {page.log.console}"
+            ) from exc
+
     page.click("#message-retry")
-    page.wait_for_selector('#remaining-text[data-remaining="19"]')
+    wait_for_remaining(19)
     page.click("#vote-AM")
-    page.wait_for_selector('#remaining-text[data-remaining="18"]')
+    wait_for_remaining(18)
     assert len(keys) == 2 and keys[0] != keys[1], "a new tap gets a new key"
     counts = admin.get(f"/api/v1/contests/{cid}/stats")
     assert counts["by_country"]["WW"] == 2
+
+
+def test_a_tap_before_the_phone_had_its_token_is_the_one_retried(
+        live_server: Any, admin: Admin, open_page: Any) -> None:
+    """The page shows the full allowance before its token arrives, so a viewer can tap
+    while the token request still fails: the retry offered must send that vote, not
+    only fetch the token."""
+    cid = live_server.new_contest()
+    admin.window(cid, "open")
+    page = open_page(f"{live_server.base_url}/vote/{cid}", PHONE)
+    page.wait_for_selector('#window-state[data-state="open"]')
+    page.context.set_offline(True)
+    page.click('#country-list button[data-country="KG"]')
+    page.wait_for_selector('#remaining-text[data-remaining="20"]')
+    page.click("#vote-TJ")
+    page.wait_for_selector('#message[data-code="network"]', timeout=10_000)
+    page.wait_for_selector("#vote-TJ:not([disabled])")  # the tap's attempts are over
+
+    page.context.set_offline(False)
+    page.click("#message-retry")
+    page.wait_for_selector('#remaining-text[data-remaining="19"]')
+    assert admin.get(f"/api/v1/contests/{cid}/stats")["by_country"]["KG"] == 1
 
 
 def test_viewer_follows_the_window_live(live_server: Any, admin: Admin,

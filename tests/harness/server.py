@@ -82,6 +82,9 @@ def contest_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = msgspec.to_builtins(demo_definition())
     body.pop("id", None)
     body["name"] = "Test final " + secrets.token_hex(3)
+    # Public live standings while voting, which most tests read; the tests of
+    # `results_visibility` create their contests with the default (`after_close`).
+    body["results_visibility"] = "live"
     body.update(overrides)
     return body
 

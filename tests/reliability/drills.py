@@ -51,7 +51,7 @@ def file_name(drill: str) -> str:
 async def ledger_figures(database_url: str, cid: str, log: VoteLog, cap: int
                          ) -> tuple[int, int, int, int]:
     """(in_ledger, lost, double, cap_breaches) of contest `cid` against what `log` saw."""
-    acked = {app_dedupe_key(voter_hash(VOTER_KEY, log.attempted[key][0]), key)
+    acked = {app_dedupe_key(voter_hash(VOTER_KEY, cid, log.attempted[key][0]), key)
              for key in log.acked}
     conn = await connect(database_url)
     try:

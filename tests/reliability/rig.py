@@ -142,7 +142,7 @@ async def make_voters(server: LiveServer, cid: str, count: int) -> list[Voter]:
     voters = []
     for i in range(count):
         name, country = f"+77{i:07d}", ["KZ", "UZ", "WW"][i % 3]
-        claims = VoterClaims(contest=cid, voter=voter_hash(VOTER_KEY, name).hex(),
+        claims = VoterClaims(contest=cid, voter=voter_hash(VOTER_KEY, cid, name).hex(),
                              country=country, exp=int(time.time()) + 3600)
         voters.append(Voter(name, country, signer.sign(claims)))
     return voters
@@ -201,7 +201,7 @@ async def check_ledger(rig: Rig, cid: str, log: VoteLog, cap: int) -> None:
                                 cid)
     finally:
         await conn.close()
-    key_of = {app_dedupe_key(voter_hash(VOTER_KEY, voter), key): key
+    key_of = {app_dedupe_key(voter_hash(VOTER_KEY, cid, voter), key): key
               for key, (voter, _) in log.attempted.items()}
     stored = [bytes(r["dedupe_key"]) for r in rows]
     assert len(stored) == len(set(stored))

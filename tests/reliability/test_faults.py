@@ -39,7 +39,8 @@ CAP = 5
 LOAD_S = float(os.environ.get("FAULT_LOAD_S", "2"))  # seconds of load on each side of a fault
 STALL_S = 3.0  # every PostgreSQL process stopped this long, longer than…
 STALL_DB_TIMEOUT_S = 1.0  # …the servers' DB_TIMEOUT_S
-STALL_MARGIN_S = 0.5  # on top of DB_TIMEOUT_S for a refusal: a loaded 2-core host
+STALL_MARGIN_S = 1.25  # on top of DB_TIMEOUT_S for a refusal, on a loaded 2-core host
+# (1.95 s seen beside the rest of the suite); 2.25 s still ends well before the stall does
 PROBE_EVERY_S = 0.1  # a vote sent this often through the stall, its answer timed
 
 

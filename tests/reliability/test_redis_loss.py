@@ -46,7 +46,10 @@ pytestmark = [
 ]
 CAP = 5
 PAUSE_S = 4.0  # Valkey frozen this long, twice the tally update's 2 s timeout
-ANSWER_BOUND_S = 1.0  # every answer while Redis is frozen: a normal bound on a busy host
+# Every answer while Redis is frozen: below the 2 s at which any wait on Redis would end
+# (COMMAND_TIMEOUT_S, TALLY_UPDATE_TIMEOUT_S), with room for a host busy with other tests
+# (1.04 and 1.24 s seen there; a request that waited on Redis takes 2 s or more).
+ANSWER_BOUND_S = 1.5
 RATE_LIMIT = 5  # RATE_LIMIT_VOTER_PER_S of the server
 VOTING_AT_ONCE = 10  # concurrent single-vote clients
 BATCH_EVERY_S = 0.2  # an aggregator's batch this often
@@ -192,7 +195,10 @@ async def test_a_frozen_redis_slows_no_vote_batch_or_producer_request(rig: Rig) 
     refused = [a for a in answers if a.status not in (200, 201)
                and (a.status, a.code) not in ((429, "rate_limited"), (429, "vote_cap_reached"))]
     assert not refused, f"refused while only Redis was down: {refused[:10]}"
-    assert kinds["vote"] > 100 and kinds["batch"] >= PAUSE_S / BATCH_EVERY_S / 2
+    # traffic kept flowing: as many batches as answers within the bound leave room for
+    # (each waits for its answer, then its pace)
+    assert kinds["vote"] > 100
+    assert kinds["batch"] >= int(PAUSE_S / (BATCH_EVERY_S + ANSWER_BOUND_S)), kinds
     hammered = [a.code for a in answers if a.kind == "hammer"]
     assert "rate_limited" in hammered, f"the limiter let a hammering voter through: {hammered}"
     assert [a.status for a in answers if a.kind == "producer"] == [200]

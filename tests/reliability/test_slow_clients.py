@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import select
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ MARGIN_S = SWEEP_EVERY_S + 3.0  # the sweep's period, plus a loaded 2-core host
 ATTACKERS = 300  # of each kind
 TRICKLE_EVERY_S = 0.5
 TRICKLE_AT_MOST = 40  # bytes: the trickler gives up on its own after 20 s (bounded)
+STILL_SENDING_BODY = 3_000_000  # bytes: under MAX_BODY_BYTES; more than the test sends
 HALF_A_HEAD = b"POST /api/v1/contests/x/votes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
 
 
@@ -132,6 +135,42 @@ async def test_trickled_heads_and_bodies_are_cut_off_with_408_while_votes_go_on(
     assert min(c.after_s for c in body_cuts) >= BODY_TIMEOUT_S - 0.1
     assert {(c.status, c.error_code) for c in body_cuts} == {(408, "request_timeout")}
     assert all(b"connection: close" in c.answer.lower() for c in body_cuts)
+
+
+def send_on_past_the_answer(port: int, cid: str, token: str) -> bytes | OSError:
+    """A body sent 200 bytes at a time that never completes, by a client that reads
+    its answer only 0.2 s after it arrived (a busy phone): what it reads, or the error
+    its socket got instead."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(f"POST /api/v1/contests/{cid}/votes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {token}\r\nContent-Type: application/json"
+                     f"\r\nContent-Length: {STILL_SENDING_BODY}\r\n\r\n{{".encode())
+        give_up = time.monotonic() + BODY_TIMEOUT_S + MARGIN_S
+        arrived = 0.0
+        try:
+            while time.monotonic() < give_up and not (arrived and time.monotonic() > arrived):
+                sock.sendall(b" " * 200)
+                if select.select([sock], [], [], 0.002)[0] and not arrived:  # 100 kB/s
+                    arrived = time.monotonic() + 0.2
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+        except OSError as error:  # a reset: whatever the server had sent is gone
+            return error
+
+
+async def test_a_client_still_sending_when_its_body_times_out_reads_the_whole_408(
+        server: LiveServer) -> None:
+    """After its 408 the server half-closes and drains what the client still sends, as
+    nginx's lingering close does: closed outright, the bytes arriving after the close
+    make the kernel answer with a reset, and the reset takes the 408 with it."""
+    cid = await open_contest(server, cap=5)
+    voter = (await make_voters(server, cid, 1))[0]
+    answer = await asyncio.to_thread(send_on_past_the_answer, server.port, cid, voter.token)
+    assert isinstance(answer, bytes), f"the client got {answer!r} instead of its answer"
+    cut = Cut(0.0, answer)
+    assert (cut.status, cut.error_code) == (408, "request_timeout")
 
 
 async def test_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(

@@ -113,7 +113,7 @@ class Flood:
                                     "WHERE contest_id = $1", self.cid)
         finally:
             await conn.close()
-        key_of = {app_dedupe_key(voter_hash(VOTER_KEY, voter), key): key
+        key_of = {app_dedupe_key(voter_hash(VOTER_KEY, self.cid, voter), key): key
                   for key, (voter, _) in self.log.attempted.items()}
         singles = [r for r in rows if r["source"] == APP_SOURCE]
         assert all(bytes(r["dedupe_key"]) in key_of for r in singles), "a vote nobody sent"
@@ -196,10 +196,14 @@ class Watcher:
         return frame[0]
 
 
-async def flushall(rig: Rig) -> None:
+async def flushall(rig: Rig) -> int:
+    """FLUSHALL, and the keys left right after it in the same transaction (0: no
+    committer or reconciler wrote in between, so every tally was really lost)."""
     redis = create_redis(rig.stores.redis_url)
     try:
-        await redis.flushall()
+        async with redis.pipeline(transaction=True) as pipe:
+            _, left = await pipe.flushall().dbsize().execute()
+        return int(left)
     finally:
         await redis.aclose()
 
@@ -222,9 +226,9 @@ async def test_the_board_is_exact_within_5_s_of_a_flushall_while_the_flood_goes_
         assert await board_is_exact(rig, cid, live_results(servers[0], cid)) == []
         assert await board_is_exact(rig, cid, watcher.board) == []
 
-        await flushall(rig)
-        flushed = await live_results(servers[0], cid)()
-        assert total(flushed) < total(await ledger_counts(rig, cid)) / 2, "nothing was lost"
+        # the fault is real: nothing is left of the tallies (how fast the reconciler
+        # puts them back varies with the host; how soon they are exact is the rule)
+        assert await flushall(rig) == 0
         started = asyncio.get_running_loop().time()
         while True:  # polls until exact; each look takes LAG_S
             wrong, read_at = await board_errors(rig, cid, live_results(servers[0], cid))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.conftest import LiveServer
+from tests.harness.waiting import wait_until
 
 
 async def open_window(api: httpx.AsyncClient, server: LiveServer, cid: str,
@@ -28,3 +31,10 @@ async def aggregator_headers(api: httpx.AsyncClient, server: LiveServer, cid: st
                        headers=server.admin)
     assert r.status_code == 201, r.text
     return {"Authorization": f"Bearer {r.json()['key']}"}
+
+
+def room_in_this_minute() -> None:
+    """Per-minute limits (juror logins) count per calendar minute: start a run of
+    attempts early enough in one that it does not straddle two (its count would start
+    again halfway)."""
+    wait_until(lambda: time.time() % 60 < 52, 20, "a minute with room for the run")

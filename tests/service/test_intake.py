@@ -112,9 +112,11 @@ async def test_a_batch_with_good_and_bad_votes_splits_exactly_and_resending_coun
     assert (body["accepted"], body["duplicates"]) == (3, 1)
     assert sorted((x["id"], x["code"]) for x in body["rejected"]) == [
         ("v3", "vote_cap_reached"), ("v4", "own_country"), ("v5", "unknown_entry")]
+    assert sorted(body["receipts"]) == ["v1", "v2", "v6"]
     r = await api.post(f"/api/v1/contests/{cid}/votes/batch", json={"votes": votes[:2]},
                        headers=partner)
-    assert r.json() == {"accepted": 0, "duplicates": 2, "rejected": []}
+    assert r.json() == {"accepted": 0, "duplicates": 2, "rejected": [],
+                        "receipts": {k: body["receipts"][k] for k in ("v1", "v2")}}
     assert await ledger_rows(ledger, cid) == 3
 
 

@@ -16,9 +16,11 @@ from tests.harness.waiting import eventually
 from tests.service.helpers import open_window, voter_headers
 
 
-def ws_url(server: LiveServer, cid: str, token: str | None = None) -> str:
+def ws_url(server: LiveServer, cid: str, ticket: str | None = None) -> str:
+    """The leaderboard socket's URL; a `ticket` from POST /api/v1/ws-tickets opens the
+    view of the token it was bought with (tokens never go into a URL)."""
     url = server.base_url.replace("http", "ws", 1) + f"/ws/contests/{cid}/leaderboard"
-    return url + (f"?token={token}" if token else "")
+    return url + (f"?ticket={ticket}" if ticket else "")
 
 
 async def vote(api: httpx.AsyncClient, cid: str, voter: dict[str, str], entry: str) -> None:

@@ -77,8 +77,10 @@ async def exercise(server: LiveServer, stores: Stores, *, warning: bool = True,
                                    params={"source": "live", "token": TOKEN})
         if websocket:
             url = server.base_url.replace("http", "ws", 1)
+            r["ticket"] = await api.post("/api/v1/ws-tickets", headers=server.admin)
+            ticket = r["ticket"].json()["ticket"]
             async with websockets.connect(
-                    f"{url}/ws/contests/{cid}/leaderboard?token={TOKEN}") as socket:
+                    f"{url}/ws/contests/{cid}/leaderboard?ticket={ticket}") as socket:
                 await socket.recv()
         if warning:
             conn = await connect(stores.database_url)
@@ -170,6 +172,9 @@ async def test_a_warning_logged_while_serving_a_request_carries_its_id_and_conte
 
 async def test_no_line_holds_a_query_string_nor_the_token_sent_in_one(served: Served) -> None:
     assert TOKEN not in "\n".join(served.lines)
+    ticket = served.responses["ticket"].json()["ticket"]
+    assert ticket not in "\n".join(served.lines)
+    assert "ticket=" not in "\n".join(served.lines)
     accesses = [r for r in served.records() if r["logger"] == "silkvote.access"]
     assert accesses and all("?" not in r["path"] and "?" not in r["message"] for r in accesses)
     [socket_line] = [r for r in served.records() if "WebSocket" in r["message"]]

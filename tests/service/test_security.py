@@ -12,7 +12,12 @@ import pytest
 
 from service.security.tokens import JurorClaims, TokenSigner, VoterClaims
 from tests.conftest import LiveServer, Stores, start_server
-from tests.service.helpers import aggregator_headers, open_window, voter_headers
+from tests.service.helpers import (
+    aggregator_headers,
+    open_window,
+    room_in_this_minute,
+    voter_headers,
+)
 from tests.service.test_jury import juror_session, new_juror, ranking_for
 
 SIGNER = TokenSigner("test-signing-secret")  # the test servers' SIGNING_SECRET
@@ -118,18 +123,23 @@ async def test_a_voter_sending_faster_than_the_limit_gets_429_rate_limited(
         cid = limited_server.new_contest()
         await open_window(api, limited_server, cid)
         voter = await voter_headers(api, limited_server, cid, "+12", "KZ")
-        codes = [(await api.post(f"/api/v1/contests/{cid}/votes",
-                                 json={"entry": "UZ", "key": str(i)}, headers=voter)).status_code
-                 for i in range(8)]
+        answers = [await api.post(f"/api/v1/contests/{cid}/votes",
+                                  json={"entry": "UZ", "key": str(i)}, headers=voter)
+                   for i in range(8)]
+    codes = [r.status_code for r in answers]
     assert 429 in codes and codes.count(201) >= 3
+    # the one-second window ends within a second: that is the wait a client is told
+    assert all(r.headers["retry-after"] == "1" for r in answers if r.status_code == 429)
 
 
 async def test_guessing_juror_codes_is_rate_limited(limited_server: LiveServer) -> None:
     import secrets
 
-    # the server trusts X-Forwarded-For from loopback (a load balancer): a fresh client IP
-    client_ip = {"X-Forwarded-For": f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7"}
-    async with httpx.AsyncClient(base_url=limited_server.base_url, headers=client_ip) as api:
+    room_in_this_minute()  # the limit counts per calendar minute
+    # a fresh client address: all of 127/8 reaches the loopback server
+    source = f"127.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7"
+    async with httpx.AsyncClient(base_url=limited_server.base_url,
+                                 transport=httpx.AsyncHTTPTransport(local_address=source)) as api:
         codes = [(await api.post("/api/v1/jury/session", json={"code": f"GUES-S{i}"})).status_code
                  for i in range(8)]
     assert codes == [401] * 5 + [429] * 3

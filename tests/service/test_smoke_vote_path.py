@@ -21,11 +21,13 @@ async def test_a_vote_is_acknowledged_counted_once_and_shown_in_results(
     r = await api.post(f"/api/v1/contests/{cid}/votes", json={"entry": "UZ", "key": "k1"},
                        headers=voter)
     assert r.status_code == 201, r.text
-    assert r.json() == {"accepted": True, "remaining": 19}
+    receipt = r.json()["receipt"]
+    assert r.json() == {"accepted": True, "remaining": 19, "receipt": receipt}
     r = await api.post(f"/api/v1/contests/{cid}/votes", json={"entry": "UZ", "key": "k1"},
                        headers=voter)
     assert r.status_code == 200
-    assert r.json() == {"accepted": True, "remaining": 19, "duplicate": True}
+    assert r.json() == {"accepted": True, "remaining": 19, "duplicate": True,
+                        "receipt": receipt}
 
     async def votes_in(source: str) -> tuple[int, object]:
         r = await api.get(f"/api/v1/contests/{cid}/results", params={"source": source})

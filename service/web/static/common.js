@@ -149,6 +149,7 @@ export function pointsValue(points) {
  * Leaderboard websocket client: snapshot, then updates; a gap in `seq` or a lost
  * connection re-subscribes (and so receives a fresh snapshot), with capped backoff.
  *   new LeaderboardSocket(cid, {token, onResults(results, msg), onState(state)})
+ * With a token, each connection opens with a fresh single-use ticket (see ticket()).
  * states: "connecting", "live", "reconnecting", "unauthorized".
  */
 export class LeaderboardSocket {
@@ -165,10 +166,22 @@ export class LeaderboardSocket {
     this.stats = { snapshots: 0, updates: 0, gaps: 0, reconnects: 0 };
   }
 
-  url() {
+  url(ticket = null) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = this.token ? `?token=${encodeURIComponent(this.token)}` : "";
+    const query = ticket ? `?ticket=${encodeURIComponent(ticket)}` : "";
     return `${scheme}//${location.host}/ws/contests/${encodeURIComponent(this.cid)}/leaderboard${query}`;
+  }
+
+  /**
+   * A token never goes into the socket's URL: it is traded for a single-use ticket
+   * (POST /api/v1/ws-tickets with the bearer header), asked for anew on every
+   * (re)connect. Resolves to the ticket, null without a token, or false if refused.
+   */
+  async ticket() {
+    if (!this.token) return null;
+    const res = await api("POST", "/api/v1/ws-tickets", { token: this.token });
+    if (res.ok && res.data && res.data.ticket) return res.data.ticket;
+    return res.status === 401 || res.status === 403 ? false : undefined;
   }
 
   start() {
@@ -184,13 +197,25 @@ export class LeaderboardSocket {
     this.ws = null;
   }
 
-  connect() {
+  async connect() {
     clearTimeout(this.timer);
     this.seq = null;
     this.onState(this.stats.reconnects ? "reconnecting" : "connecting");
+    const attempt = (this.attempt = (this.attempt || 0) + 1);
+    const ticket = await this.ticket();
+    if (this.stopped || attempt !== this.attempt) return; // stopped, or a newer connect
+    if (ticket === false) {
+      this.onState("unauthorized");
+      this.scheduleReconnect(10000);
+      return;
+    }
+    if (ticket === undefined) {
+      this.scheduleReconnect();
+      return;
+    }
     let ws;
     try {
-      ws = new WebSocket(this.url());
+      ws = new WebSocket(this.url(ticket));
     } catch {
       this.scheduleReconnect();
       return;

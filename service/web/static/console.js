@@ -1,11 +1,23 @@
 // Producer console (/console/{cid}): voting window, jury lock, live votes per second and
-// counts, the reveal stepper, ledger verification and the full leaderboard (websocket
-// with the admin token). The admin token is kept in sessionStorage only.
+// counts, the jury desk (console-jury.js), the reveal stepper with the overlay's
+// hide-scores mode, ledger verification and the full leaderboard (websocket with the
+// admin token), and results visibility, read tokens and voids (console-integrity.js).
+// The admin token is kept in sessionStorage only. Texts: console-i18n.js (14
+// languages, the #lang switcher), re-rendered in place on a switch.
 import {
-  $, api, contestIdFromPath, contestPath, countryName, formatPoints, h, LeaderboardSocket,
+  $, api, contestIdFromPath, contestPath, formatPoints, h, LeaderboardSocket,
   sleep, storageGet, storageSet,
 } from "./common.js";
+import { confirmButton } from "./console-confirm.js";
+import { countryText, mountLanguage, t, tr } from "./console-i18n.js";
+import { renderSeal, retranslateVerify, verify } from "./console-ledger.js";
+import { mountIntegrity } from "./console-integrity.js";
+import { JuryDesk } from "./console-jury.js";
+import { mountRehearsal, retranslateRehearsal } from "./console-rehearsal.js";
 import { flag } from "./flags.js";
+import { describeStep } from "./onair.js";
+import { drawRateChart } from "./console-chart.js";
+import { countdownText } from "./schedule.js";
 
 const cid = contestIdFromPath();
 const TOKEN_KEY = "silkvote.admin";
@@ -21,6 +33,7 @@ const state = {
   results: null,
   socket: null,
   polling: false,
+  desk: null,
 };
 window.__console = state; // for tests and support
 
@@ -34,60 +47,15 @@ function message(kind, text) {
   message.timer = setTimeout(() => el.classList.add("hidden"), 6000);
 }
 
-const ERROR_TEXT = {
-  window_open: "Close audience voting before starting the reveal.",
-  reveal_complete: "Every step has been revealed.",
-  unauthorized: "The admin token was refused.",
-  network: "No connection to the server.",
-  not_found: "This contest does not exist.",
-};
-
 function explain(res) {
-  return ERROR_TEXT[res.error.code] || `${res.error.code}: ${res.error.message}`;
+  const key = `console.error.${res.error.code}`;
+  return tr().has(key) ? t(key) : t("console.error.other", res.error);
 }
 
 async function admin(method, rest, body) {
   const res = await api(method, contestPath(cid, rest), { token: state.token, body });
-  if (!res.ok && res.error.code === "unauthorized") signOut("The admin token was refused. Enter it again.");
+  if (!res.ok && res.error.code === "unauthorized") signOut(t("console.token_refused_again"));
   return res;
-}
-
-/** Two taps to confirm a dangerous action (a dialog would block the page). */
-function confirmButton(button, label, armedLabel, action) {
-  let armed = null;
-  button.addEventListener("click", async () => {
-    if (!armed) {
-      button.textContent = armedLabel;
-      button.classList.add("armed");
-      armed = setTimeout(() => {
-        armed = null;
-        button.textContent = label;
-        button.classList.remove("armed");
-      }, 5000);
-      return;
-    }
-    clearTimeout(armed);
-    armed = null;
-    button.textContent = label;
-    button.classList.remove("armed");
-    await action();
-  });
-}
-
-function describeStep(step, { short = false } = {}) {
-  if (!step) return "";
-  if (step.body === "televote") {
-    const to = step.to || Object.keys(step.points || {})[0];
-    const pts = typeof step.points === "object" && step.points !== null ? step.points[to] : step.points;
-    return `Televote → ${countryName(to)}: ${formatPoints(pts)} points`;
-  }
-  const entries = Object.entries(step.points || {});
-  const body = step.body === "combined" ? "Votes" : "Jury";
-  const head = `${body} of ${countryName(step.from)}`;
-  if (short || !entries.length) return head;
-  const [topCountry, topPts] = entries[0];
-  return `${head}: ${formatPoints(topPts)} → ${countryName(topCountry)}`
-    + (entries.length > 1 ? ` (${entries.slice(1).map(([c, p]) => `${formatPoints(p)} ${c}`).join(", ")})` : "");
 }
 
 // ---------------------------------------------------------------- rendering
@@ -99,14 +67,49 @@ function renderContest() {
   const windowState = state.stats?.window || state.results?.window || c.window;
   const ws = $("#window-state");
   ws.dataset.state = windowState;
-  ws.textContent = windowState === "open" ? "OPEN" : "CLOSED";
-  $("#open-window").disabled = windowState === "open";
+  ws.textContent = t(windowState === "open" ? "console.window_open" : "console.window_closed");
+  // Once the reveal has started the server refuses to reopen (409 reveal_started).
+  const revealStarted = Math.max(c.revealed || 0, state.results?.revealed || 0, state.reveal.revealed) > 0;
+  $("#open-window").disabled = windowState === "open" || revealStarted;
+  $("#window-note").classList.toggle("hidden", !revealStarted);
   $("#close-window").disabled = windowState === "closed";
+  // Follow the server's hide-scores mode when it changes (another console), never
+  // undoing a click whose answer has not come back yet.
+  const hidden = state.results ? Boolean(state.results.hide_scores) : null;
+  if (hidden !== null && hidden !== state.hideSeen) {
+    state.hideSeen = hidden;
+    $("#hide-scores").checked = hidden;
+  }
+  renderCountdown();
   const locked = Boolean(c.jury_locked || state.results?.jury_locked); // the lock is one-way
   const js = $("#jury-state");
   js.dataset.state = locked ? "locked" : "unlocked";
-  js.textContent = locked ? "LOCKED" : "Ballots open";
+  js.textContent = t(locked ? "console.jury_locked" : "console.jury_open");
   $("#lock-jury").disabled = locked;
+  renderSeal(state.results?.seal, windowState === "closed" && locked);
+}
+
+/** The countdown to the scheduled close (or open), from the freshest view of it. */
+function renderCountdown() {
+  const c = state.contest;
+  if (!c) return;
+  const r = state.results;
+  const windowState = state.stats?.window || r?.window || c.window;
+  const opensAt = r && "opens_at" in r ? r.opens_at : c.opens_at;
+  const closesAt = r && "closes_at" in r ? r.closes_at : c.closes_at;
+  const text = countdownText(windowState, opensAt, closesAt, (key, vars) => t(key.replace("common.", "console."), vars));
+  const el = $("#window-countdown");
+  if (el.textContent !== text) el.textContent = text;
+}
+setInterval(() => tr() && renderCountdown(), 500);
+
+async function sealLedger() {
+  const res = await admin("POST", "/seal");
+  if (res.ok) {
+    if (state.results) state.results.seal = res.data;
+    message("ok", t("console.sealed_msg", res.data));
+  } else message("error", explain(res));
+  renderContest();
 }
 
 function renderCounts() {
@@ -130,91 +133,37 @@ function renderCounts() {
 }
 
 function drawChart() {
-  const canvas = $("#rate-chart");
-  const dpr = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth || 800;
-  const height = canvas.clientHeight || 220;
-  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-  }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.clearRect(0, 0, width, height);
-  const pad = { l: 44, r: 10, t: 12, b: 22 };
-  const w = width - pad.l - pad.r;
-  const hgt = height - pad.t - pad.b;
-  const now = performance.now() / 1000;
-  const points = state.rates.filter((p) => now - p.t <= CHART_SECONDS);
-  const peak = Math.max(1, ...points.map((p) => p.rate));
-  const niceMax = niceCeil(peak);
-  // grid and labels
-  ctx.font = "11px system-ui, sans-serif";
-  ctx.fillStyle = "#a8add0";
-  ctx.strokeStyle = "rgba(255,255,255,0.08)";
-  ctx.lineWidth = 1;
-  for (let i = 0; i <= 4; i += 1) {
-    const y = pad.t + hgt - (hgt * i) / 4;
-    ctx.beginPath();
-    ctx.moveTo(pad.l, y);
-    ctx.lineTo(pad.l + w, y);
-    ctx.stroke();
-    const tick = (niceMax * i) / 4;
-    ctx.fillText(niceMax < 4 ? tick.toFixed(2).replace(/\.?0+$/, "") : String(Math.round(tick)), 6, y + 4);
-  }
-  for (const secs of [0, 30, 60, 90, 120]) {
-    const x = pad.l + w - (w * secs) / CHART_SECONDS;
-    ctx.fillText(secs ? `-${secs}s` : "now", Math.min(x - 10, pad.l + w - 24), height - 6);
-  }
-  if (points.length < 2) return;
-  const xOf = (t) => pad.l + w - (w * (now - t)) / CHART_SECONDS;
-  const yOf = (r) => pad.t + hgt - (hgt * r) / niceMax;
-  ctx.beginPath();
-  points.forEach((p, i) => (i ? ctx.lineTo(xOf(p.t), yOf(p.rate)) : ctx.moveTo(xOf(p.t), yOf(p.rate))));
-  ctx.strokeStyle = "#ffb703";
-  ctx.lineWidth = 2.5;
-  ctx.stroke();
-  ctx.lineTo(xOf(points[points.length - 1].t), pad.t + hgt);
-  ctx.lineTo(xOf(points[0].t), pad.t + hgt);
-  ctx.closePath();
-  ctx.fillStyle = "rgba(255,183,3,0.18)";
-  ctx.fill();
-}
-
-function niceCeil(value) {
-  const exp = 10 ** Math.floor(Math.log10(value));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= value) return m * exp;
-  return 10 * exp;
+  drawRateChart($("#rate-chart"), state.rates, CHART_SECONDS);
 }
 
 function renderReveal() {
   const r = state.reveal;
   const total = state.results?.reveal_total ?? r.total;
   const revealed = Math.max(r.revealed, state.results?.revealed ?? 0);
-  $("#reveal-progress").textContent = total ? `${revealed} of ${total} shown` : `${revealed} shown`;
+  $("#reveal-progress").textContent = t(total ? "console.shown_of" : "console.shown", { n: revealed, total });
   const fullSteps = state.results?.full ? state.results.reveal : null;
   const next = fullSteps && fullSteps.length > revealed ? fullSteps[revealed] : null;
   const preview = $("#reveal-next-preview");
   const done = total !== null && total !== undefined && total > 0 && revealed >= total;
-  if (done) {
-    preview.replaceChildren(h("span", { class: "label" }, "Next"), "Reveal complete — final result on air.");
-  } else if (next) {
-    preview.replaceChildren(h("span", { class: "label" }, `Next: step ${revealed + 1}`), describeStep(next));
+  const label = (text) => h("span", { class: "label" }, text);
+  if (done) preview.replaceChildren(label(t("console.next")), t("console.reveal_complete"));
+  else if (next) {
+    preview.replaceChildren(label(t("console.next_step", { n: revealed + 1 })), describeStep(next, state.results, { tr: tr() }));
   } else {
-    preview.replaceChildren(h("span", { class: "label" }, "Next"),
-      total ? `Step ${revealed + 1} of ${total}` : "Close voting (and lock the jury) to start the reveal.");
+    preview.replaceChildren(label(t("console.next")),
+      total ? t("console.step_of", { n: revealed + 1, total }) : t("console.reveal_not_ready"));
   }
   $("#reveal-next").disabled = done;
   const steps = (r.steps || []).slice().reverse();
   $("#reveal-steps").replaceChildren(...steps.map((step) => h(
-    "li", { value: step.step, dataset: { step: step.step } }, describeStep(step),
+    "li", { value: step.step, dataset: { step: step.step } }, describeStep(step, state.results, { tr: tr() }),
   )));
 }
 
 function renderBoard() {
   const results = state.results;
   if (!results) return;
-  $("#board-phase").textContent = `${results.phase || ""} · seq ${results.__seq ?? ""}`;
+  $("#board-phase").textContent = t("console.seq", { phase: results.phase || "", seq: results.__seq ?? "" });
   const votesByEntry = {};
   for (const row of Object.values(results.votes || {})) {
     for (const [entry, n] of Object.entries(row)) votesByEntry[entry] = (votesByEntry[entry] || 0) + n;
@@ -223,7 +172,7 @@ function renderBoard() {
   $("#board").replaceChildren(...lines.map((line) => h(
     "tr", { dataset: { country: line.country, place: line.place } },
     h("td", {}, String(line.place)),
-    h("td", {}, h("span", { class: "who" }, flag(line.country), countryName(line.country))),
+    h("td", {}, h("span", { class: "who" }, flag(line.country), countryText(line.country))),
     h("td", {}, formatPoints(line.jury)),
     h("td", {}, formatPoints(line.televote)),
     h("td", { class: "total" }, formatPoints(line.total)),
@@ -240,6 +189,7 @@ async function loadContest() {
     const locked = Boolean(state.contest?.jury_locked);
     state.contest = res.data;
     state.contest.jury_locked = res.data.jury_locked || locked;
+    state.integrity?.follow(res.data.results_visibility); // changed on another console
   }
   return res;
 }
@@ -282,6 +232,13 @@ async function pollStats() {
   state.polling = false;
 }
 
+function renderSocketState() {
+  const s = state.wsState || "offline";
+  const pill = $("#ws-state");
+  pill.textContent = tr().has(`console.ws.${s}`) ? t(`console.ws.${s}`) : s;
+  pill.className = `pill ${s === "live" ? "open" : s === "unauthorized" ? "closed" : "pending"}`;
+}
+
 function startSocket() {
   if (state.socket) state.socket.stop();
   state.socket = new LeaderboardSocket(cid, {
@@ -295,9 +252,8 @@ function startSocket() {
       renderContest();
     },
     onState: (s) => {
-      const pill = $("#ws-state");
-      pill.textContent = s === "live" ? "live" : s;
-      pill.className = `pill ${s === "live" ? "open" : s === "unauthorized" ? "closed" : "pending"}`;
+      state.wsState = s;
+      renderSocketState();
     },
   }).start();
 }
@@ -309,7 +265,7 @@ async function setWindow(open) {
   if (res.ok) {
     state.contest.window = res.data.window;
     if (state.stats) state.stats.window = res.data.window;
-    message("ok", open ? "Voting is open." : "Voting is closed.");
+    message("ok", t(open ? "console.voting_open_msg" : "console.voting_closed_msg"));
   } else message("error", explain(res));
   renderContest();
 }
@@ -319,9 +275,18 @@ async function lockJury() {
   if (res.ok) {
     state.contest.jury_locked = true;
     if (state.results) state.results.jury_locked = true;
-    message("ok", "Jury ballots are locked.");
+    message("ok", t("console.jury_locked_msg"));
   } else message("error", explain(res));
   renderContest();
+}
+
+async function setHideScores(hide) {
+  const res = await admin("POST", "/display", { hide_scores: hide });
+  if (res.ok) message("ok", t(hide ? "console.scores_hidden" : "console.scores_shown"));
+  else {
+    message("error", explain(res));
+    $("#hide-scores").checked = !hide;
+  }
 }
 
 async function revealNext() {
@@ -334,36 +299,10 @@ async function revealNext() {
       total: res.data.total ?? state.reveal.total,
       steps: res.data.steps || [...state.reveal.steps, res.data.step].filter(Boolean),
     };
-    message("ok", `Step ${res.data.revealed}: ${describeStep(res.data.step)}`);
+    message("ok", t("console.step_msg", { n: res.data.revealed, step: describeStep(res.data.step, state.results, { tr: tr() }) }));
   } else message("error", explain(res));
   button.disabled = false;
   renderReveal();
-}
-
-async function verify() {
-  const box = $("#verify-result");
-  box.replaceChildren("Checking…");
-  box.dataset.ok = "";
-  const res = await admin("POST", "/verify");
-  if (!res.ok) {
-    box.replaceChildren(explain(res));
-    return;
-  }
-  const v = res.data;
-  box.dataset.ok = String(Boolean(v.ok));
-  const children = [
-    h("div", { class: "verdict" }, v.ok ? "✓ Live tallies match the ledger" : "✗ Differences found"),
-    h("div", { class: "muted" }, `ledger ${v.ledger_total ?? "?"} · live ${v.live_total ?? "?"}`
-      + ` · ${new Date().toLocaleTimeString()}`),
-  ];
-  const diffs = v.differences || [];
-  if (diffs.length) {
-    children.push(h("table", {},
-      h("thead", {}, h("tr", {}, h("th", {}, "From"), h("th", {}, "Entry"), h("th", {}, "Live"), h("th", {}, "Ledger"))),
-      h("tbody", {}, ...diffs.slice(0, 50).map((d) => h("tr", {},
-        h("td", {}, d.country), h("td", {}, d.entry), h("td", {}, String(d.live)), h("td", {}, String(d.ledger)))))));
-  }
-  box.replaceChildren(...children);
 }
 
 // ---------------------------------------------------------------- auth
@@ -373,6 +312,8 @@ function signOut(reason) {
   storageSet(sessionStorage, TOKEN_KEY, null);
   if (state.socket) state.socket.stop();
   state.socket = null;
+  state.desk?.stop();
+  state.integrity?.forget();
   $("#console").classList.add("hidden");
   $("#sign-out").classList.add("hidden");
   $("#auth").classList.remove("hidden");
@@ -385,7 +326,7 @@ async function unlock(token) {
   const res = await api("GET", contestPath(cid, "/stats"), { token });
   if (!res.ok) {
     const err = $("#auth-error");
-    err.textContent = res.error.code === "unauthorized" ? "That token was refused." : explain(res);
+    err.textContent = res.error.code === "unauthorized" ? t("console.token_refused") : explain(res);
     err.classList.remove("hidden");
     return false;
   }
@@ -399,14 +340,34 @@ async function unlock(token) {
   loadReveal();
   startSocket();
   pollStats();
+  if (!state.desk) {
+    state.desk = new JuryDesk(cid, admin);
+    state.desk.onError = (r) => message("error", explain(r));
+    state.desk.start(state.contest);
+  } else if (!state.desk.running) state.desk.poll();
+  state.integrity.load();
   return true;
 }
 
+/** After a language switch: everything the page drew from data, in the new language. */
+function rerender() {
+  renderContest();
+  renderCounts();
+  renderReveal();
+  renderBoard();
+  renderSocketState();
+  state.desk?.retranslate(state.contest);
+  retranslateVerify();
+  retranslateRehearsal();
+  state.integrity?.retranslate();
+}
+
 async function main() {
+  await mountLanguage(rerender);
   $("#overlay-link").href = `/overlay/${encodeURIComponent(cid)}`;
   const res = await loadContest();
   if (!res.ok) {
-    $("#contest-name").textContent = res.error.code === "not_found" ? `Contest ${cid} not found` : explain(res);
+    $("#contest-name").textContent = res.error.code === "not_found" ? t("console.not_found", { cid }) : explain(res);
   } else renderContest();
   $("#auth-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -415,13 +376,17 @@ async function main() {
   });
   $("#sign-out").addEventListener("click", () => signOut(null));
   $("#open-window").addEventListener("click", () => setWindow(true));
-  $("#close-window").addEventListener("click", () => setWindow(false));
-  confirmButton($("#lock-jury"), "Lock jury ballots", "Tap again to lock", lockJury);
+  confirmButton($("#close-window"), "console.close_window", "console.close_window_armed", () => setWindow(false));
+  confirmButton($("#lock-jury"), "console.lock_jury", "console.lock_jury_armed", lockJury);
+  $("#hide-scores").addEventListener("change", (event) => setHideScores(event.target.checked));
   $("#reveal-next").addEventListener("click", revealNext);
-  $("#verify").addEventListener("click", verify);
+  $("#verify").addEventListener("click", () => verify(admin, explain));
+  $("#seal").addEventListener("click", sealLedger);
+  mountRehearsal(cid, () => state.token);
+  state.integrity = mountIntegrity(cid, admin, { message, explain });
   window.addEventListener("resize", drawChart);
   if (!state.token) signOut(null);
-  else if (!(await unlock(state.token))) signOut("The saved admin token was refused; enter it again.");
+  else if (!(await unlock(state.token))) signOut(t("console.saved_token_refused"));
 }
 
 main();

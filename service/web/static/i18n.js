@@ -1,177 +1,235 @@
-// Viewer-page texts in English, Russian, Chinese (simplified) and Kazakh (Cyrillic).
+// The pages' texts: the project's own translation files (/i18n/<lang>.json, the same
+// files the server reads through service/web/translations.py). Country names and their
+// grammatical forms come from these files, never from the browser's Intl data.
+//
+//   const tr = await loadCatalog("ru");
+//   tr.t("vote.voting_from", { country: "KZ" })   // "Вы голосуете из Казахстана"
+//   tr.plural("common.points", 12)                 // "12 баллов"
+//   tr.parts("overlay.award", { n: 12, country: "MN" }, { plural: 12 })
+//     // [{text: "12 баллов — "}, {name: "country", value: "MN", text: "Монголии"}]
+//
+// Template rules are in translations.py's docstring and docs/i18n.md: `{name}`, and
+// `{country:form}` for a placeholder whose name starts with "country" (a country code).
 
+/** Every language the pages offer, in switcher order, with its own name. */
 export const LANGUAGES = [
   { code: "en", label: "English" },
   { code: "ru", label: "Русский" },
-  { code: "zh", label: "中文" },
+  { code: "az", label: "Azərbaycanca" },
+  { code: "hy", label: "Հայերեն" },
+  { code: "ka", label: "ქართული" },
+  { code: "hi", label: "हिन्दी" },
   { code: "kk", label: "Қазақша" },
+  { code: "zh", label: "中文" },
+  { code: "ky", label: "Кыргызча" },
+  { code: "mn", label: "Монгол" },
+  { code: "tg", label: "Тоҷикӣ" },
+  { code: "tk", label: "Türkmençe" },
+  { code: "uz", label: "Oʻzbekcha" },
+  { code: "ko", label: "한국어" },
 ];
+const CODES = new Set(LANGUAGES.map((l) => l.code));
 
-export const TEXTS = {
-  en: {
-    page_title: "Vote",
-    language: "Language",
-    your_country: "You are voting from",
-    choose_country: "Choose the country you are voting from",
-    change: "Change",
-    loading: "Loading…",
-    window_open: "Voting is open",
-    window_closed: "Voting is closed",
-    connecting: "Connecting…",
-    votes_left: "{n} of {cap} votes left",
-    vote: "Vote",
-    sending: "Sending…",
-    own_entry: "Your country — you can't vote for it",
-    running_order: "No. {n}",
-    vote_ok: "Vote for {name} counted. {n} left.",
-    vote_duplicate: "That vote was already counted.",
-    retrying: "Connection problem — trying again…",
-    retry: "Try again",
-    how_to: "Tap Vote for your favourite songs. You can vote more than once for a song.",
-    errors: {
-      window_closed: "Voting is closed right now. Wait until the host opens the lines.",
-      own_country: "You can't vote for your own country's song.",
-      unknown_entry: "That song is not in this contest.",
-      vote_cap_reached: "You have used all your votes.",
-      rate_limited: "Too many votes at once. Wait a moment and try again.",
-      unauthorized: "Your voting session has expired. Reload the page.",
-      unavailable: "Votes can't be taken right now, and this one was not counted. Please try again.",
-      invalid_body: "The app sent a request the server did not understand. Reload the page.",
-      network: "No connection. Check your internet and try again.",
-      not_found: "This contest was not found.",
-      unknown_country: "Votes can't be cast from that country.",
-      forbidden: "Voting from this page is switched off. Please vote in the official app.",
-      generic: "Something went wrong. Please try again.",
-    },
-  },
-  ru: {
-    page_title: "Голосование",
-    language: "Язык",
-    your_country: "Вы голосуете из",
-    choose_country: "Выберите страну, из которой вы голосуете",
-    change: "Изменить",
-    loading: "Загрузка…",
-    window_open: "Голосование открыто",
-    window_closed: "Голосование закрыто",
-    connecting: "Подключение…",
-    votes_left: "Осталось голосов: {n} из {cap}",
-    vote: "Голосовать",
-    sending: "Отправка…",
-    own_entry: "Ваша страна — за неё голосовать нельзя",
-    running_order: "№ {n}",
-    vote_ok: "Голос за {name} учтён. Осталось: {n}.",
-    vote_duplicate: "Этот голос уже был учтён.",
-    retrying: "Проблема со связью — пробуем ещё раз…",
-    retry: "Повторить",
-    how_to: "Нажмите «Голосовать» у любимых песен. За одну песню можно голосовать несколько раз.",
-    errors: {
-      window_closed: "Голосование сейчас закрыто. Дождитесь, когда ведущий его откроет.",
-      own_country: "Нельзя голосовать за песню своей страны.",
-      unknown_entry: "Такой песни нет в этом конкурсе.",
-      vote_cap_reached: "Вы использовали все свои голоса.",
-      rate_limited: "Слишком много голосов подряд. Подождите немного и попробуйте снова.",
-      unauthorized: "Сеанс голосования истёк. Обновите страницу.",
-      unavailable: "Сейчас голоса не принимаются, этот голос не засчитан. Попробуйте ещё раз.",
-      invalid_body: "Приложение отправило запрос, который сервер не понял. Обновите страницу.",
-      network: "Нет соединения. Проверьте интернет и попробуйте снова.",
-      not_found: "Конкурс не найден.",
-      unknown_country: "Из этой страны голосовать нельзя.",
-      forbidden: "Голосование с этой страницы отключено. Голосуйте в официальном приложении.",
-      generic: "Что-то пошло не так. Попробуйте ещё раз.",
-    },
-  },
-  zh: {
-    page_title: "投票",
-    language: "语言",
-    your_country: "您的投票地区",
-    choose_country: "请选择您所在的投票国家或地区",
-    change: "更改",
-    loading: "加载中…",
-    window_open: "投票进行中",
-    window_closed: "投票已关闭",
-    connecting: "正在连接…",
-    votes_left: "剩余票数：{n} / {cap}",
-    vote: "投票",
-    sending: "正在发送…",
-    own_entry: "这是您所在的国家，不能为其投票",
-    running_order: "第 {n} 位",
-    vote_ok: "已为{name}投出一票，剩余 {n} 票。",
-    vote_duplicate: "这一票已经计入。",
-    retrying: "网络连接有问题，正在重试…",
-    retry: "重试",
-    how_to: "点击“投票”支持您喜爱的歌曲。同一首歌可以投多票。",
-    errors: {
-      window_closed: "投票目前已关闭，请等待主持人开放投票。",
-      own_country: "不能为您自己国家的歌曲投票。",
-      unknown_entry: "本次比赛中没有这首歌曲。",
-      vote_cap_reached: "您的票数已经用完。",
-      rate_limited: "投票过于频繁，请稍候再试。",
-      unauthorized: "投票会话已过期，请刷新页面。",
-      unavailable: "暂时无法接收投票，这一票没有计入，请重试。",
-      invalid_body: "应用发送了服务器无法识别的请求，请刷新页面。",
-      network: "没有网络连接，请检查网络后重试。",
-      not_found: "找不到该比赛。",
-      unknown_country: "该国家或地区不能参与投票。",
-      forbidden: "此页面的投票功能已关闭，请在官方应用中投票。",
-      generic: "出现问题，请重试。",
-    },
-  },
-  kk: {
-    page_title: "Дауыс беру",
-    language: "Тіл",
-    your_country: "Сіз дауыс беретін ел",
-    choose_country: "Дауыс беретін еліңізді таңдаңыз",
-    change: "Өзгерту",
-    loading: "Жүктелуде…",
-    window_open: "Дауыс беру ашық",
-    window_closed: "Дауыс беру жабық",
-    connecting: "Қосылуда…",
-    votes_left: "Қалған дауыстар: {n} / {cap}",
-    vote: "Дауыс беру",
-    sending: "Жіберілуде…",
-    own_entry: "Бұл — сіздің еліңіз, оған дауыс беруге болмайды",
-    running_order: "№ {n}",
-    vote_ok: "{name} үшін дауыс есептелді. Қалды: {n}.",
-    vote_duplicate: "Бұл дауыс бұрын есептелген.",
-    retrying: "Байланыс ақауы — қайта жіберіп көреміз…",
-    retry: "Қайталау",
-    how_to: "Ұнаған әндеріңіз үшін «Дауыс беру» түймесін басыңыз. Бір әнге бірнеше рет дауыс беруге болады.",
-    errors: {
-      window_closed: "Дауыс беру қазір жабық. Жүргізуші ашқанша күтіңіз.",
-      own_country: "Өз еліңіздің әніне дауыс беруге болмайды.",
-      unknown_entry: "Бұл байқауда мұндай ән жоқ.",
-      vote_cap_reached: "Сіз барлық дауыстарыңызды пайдаландыңыз.",
-      rate_limited: "Дауыстар тым жиі жіберілуде. Біраз күтіп, қайталап көріңіз.",
-      unauthorized: "Дауыс беру сеансының мерзімі өтті. Бетті жаңартыңыз.",
-      unavailable: "Дауыстар қазір қабылданбайды, бұл дауыс есептелмеді. Қайталап көріңіз.",
-      invalid_body: "Қолданба сервер түсінбеген сұрау жіберді. Бетті жаңартыңыз.",
-      network: "Байланыс жоқ. Интернетті тексеріп, қайталап көріңіз.",
-      not_found: "Байқау табылмады.",
-      unknown_country: "Бұл елден дауыс беруге болмайды.",
-      forbidden: "Бұл беттен дауыс беру өшірілген. Ресми қосымшада дауыс беріңіз.",
-      generic: "Бір нәрсе дұрыс болмады. Қайталап көріңіз.",
-    },
-  },
+/** The language a viewer voting from a country reads first. */
+export const COUNTRY_LANGUAGE = {
+  AZ: "az", AM: "hy", GE: "ka", IN: "hi", KZ: "kk", CN: "zh",
+  KG: "ky", MN: "mn", TJ: "tg", TM: "tk", UZ: "uz", KR: "ko",
 };
+
+const PLACEHOLDER = /\{(\w+)(?::(\w+))?\}/g;
+
+/** Base language code of a tag if the files hold it ("ru-RU" → "ru"), else null. */
+export function supported(tag) {
+  const base = String(tag || "").trim().toLowerCase().replace("_", "-").split("-")[0];
+  return CODES.has(base) ? base : null;
+}
 
 /** The first supported language among the browser's preferences (default English). */
 export function browserLanguage(preferences = navigator.languages || [navigator.language]) {
   for (const tag of preferences) {
-    const base = String(tag || "").toLowerCase().split("-")[0];
-    if (base in TEXTS) return base;
+    const code = supported(tag);
+    if (code) return code;
   }
   return "en";
 }
 
-/** t(lang, "votes_left", {n: 3, cap: 20}) */
-export function t(lang, key, vars = {}) {
-  const table = TEXTS[lang] || TEXTS.en;
-  const template = table[key] ?? TEXTS.en[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+/**
+ * The page's language: ?lang= first, then the viewer's own earlier choice in the
+ * switcher, then the voting country's language, then the browser's languages.
+ */
+export function pickLanguage({ query = null, stored = null, country = null, browser } = {}) {
+  return supported(query) || supported(stored) || supported(COUNTRY_LANGUAGE[country])
+    || browserLanguage(browser);
 }
 
-/** The message for an API error code, in `lang`. */
-export function errorText(lang, code) {
-  const table = (TEXTS[lang] || TEXTS.en).errors;
-  return table[code] || table.generic;
+/** ?lang= of the page's URL, if it names a supported language. */
+export function queryLanguage(search = location.search) {
+  return supported(new URLSearchParams(search).get("lang"));
+}
+
+/** CLDR plural category; see translations.py (only ru and en change the noun). */
+export function pluralCategory(lang, count) {
+  const n = Number(count);
+  const whole = Number.isInteger(n);
+  if (lang === "ru") {
+    if (!whole) return "other";
+    const a = Math.abs(n);
+    if (a % 10 === 1 && a % 100 !== 11) return "one";
+    if (a % 10 >= 2 && a % 10 <= 4 && !(a % 100 >= 12 && a % 100 <= 14)) return "few";
+    return "many";
+  }
+  if (lang === "zh" || lang === "ko") return "other";
+  return whole && Math.abs(n) === 1 ? "one" : "other";
+}
+
+/** Keys a page asked for that no file had (tests read it: nothing may be missing). */
+export const missingKeys = new Set();
+window.__i18nMissing = missingKeys;
+
+export class Catalog {
+  constructor(lang, texts, fallback) {
+    this.lang = lang;
+    this.texts = texts;
+    this.fallback = fallback;
+  }
+
+  raw(key) {
+    const text = this.texts[key] ?? this.fallback[key];
+    if (text === undefined) {
+      missingKeys.add(key);
+      return key;
+    }
+    return text;
+  }
+
+  has(key) {
+    return key in this.texts || key in this.fallback;
+  }
+
+  /** A country's name, in `form` when the language has it (else the plain name). */
+  country(code, form = "") {
+    const base = `country.${code}`;
+    if (form && this.texts[`${base}.${form}`] !== undefined) return this.texts[`${base}.${form}`];
+    const name = this.texts[base] ?? this.fallback[base];
+    if (name === undefined) missingKeys.add(base);
+    return name ?? String(code);
+  }
+
+  /** The template of `key`, or of its plural variant for `count` when given. */
+  template(key, count) {
+    if (count === undefined || count === null) return this.raw(key);
+    const variant = `${key}.${pluralCategory(this.lang, count)}`;
+    if (this.texts[variant] !== undefined) return this.texts[variant];
+    return this.raw(`${key}.other`);
+  }
+
+  /**
+   * The template split into pieces: {text} for literal text and plain values, and
+   * {name, value, form, text} for each placeholder, so a page can put a flag beside
+   * the country's name or style a number without cutting a sentence apart.
+   */
+  parts(key, vars = {}, { count } = {}) {
+    const template = this.template(key, count);
+    const out = [];
+    let last = 0;
+    for (const m of template.matchAll(PLACEHOLDER)) {
+      if (m.index > last) out.push({ text: template.slice(last, m.index) });
+      const [whole, name, form = ""] = m;
+      if (!(name in vars)) out.push({ text: whole });
+      else if (name.startsWith("country")) {
+        out.push({ name, value: vars[name], form, text: this.country(vars[name], form) });
+      } else out.push({ name, value: vars[name], form, text: String(vars[name]) });
+      last = m.index + whole.length;
+    }
+    if (last < template.length) out.push({ text: template.slice(last) });
+    return out;
+  }
+
+  /** t("vote.votes_left", {n: 3, cap: 20}) */
+  t(key, vars = {}) {
+    return this.parts(key, vars).map((p) => p.text).join("");
+  }
+
+  /** plural("common.points", 12) → "12 points"; `n` is the count unless given. */
+  plural(key, count, vars = {}) {
+    return this.parts(key, { n: count, ...vars }, { count }).map((p) => p.text).join("");
+  }
+
+  /** The viewer-facing message for an API error code. */
+  error(code) {
+    return this.has(`error.${code}`) ? this.raw(`error.${code}`) : this.raw("error.generic");
+  }
+}
+
+const files = new Map();
+
+function fetchFile(lang) {
+  if (!files.has(lang)) {
+    files.set(lang, fetch(`/i18n/${lang}.json`, { cache: "no-cache" })
+      .then((r) => (r.ok ? r.json() : {}))
+      .catch(() => ({})));
+  }
+  return files.get(lang);
+}
+
+/**
+ * The catalog of a page with its own keys (the presenter, the console): the main file of
+ * `lang` (country names and forms, shared labels) plus `/i18n/<page>/<lang>.json`, with
+ * English underneath both, so the page's sentences and the names they hold come from the
+ * same language. `offered` are the languages the page's own files exist in.
+ */
+export async function loadPageCatalog(page, lang, offered) {
+  const code = offered.includes(lang) ? lang : "en";
+  const own = (l) => fetch(`/i18n/${page}/${l}.json`, { cache: "no-cache" })
+    .then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  const [base, english, texts] = await Promise.all([
+    loadCatalog(code), own("en"), code === "en" ? {} : own(code),
+  ]);
+  return new Catalog(code, { ...base.texts, ...english, ...texts }, { ...base.fallback, ...english });
+}
+
+/** The first of `preferences` (tags, in order) that `offered` holds, else English. */
+export function firstOffered(preferences, offered) {
+  for (const tag of preferences) {
+    const code = supported(tag);
+    if (code && offered.includes(code)) return code;
+  }
+  return "en";
+}
+
+/** The catalog of `lang` (English underneath, so a missing key still reads). */
+export async function loadCatalog(lang) {
+  const code = supported(lang) || "en";
+  const [english, texts] = await Promise.all([fetchFile("en"), fetchFile(code)]);
+  return new Catalog(code, texts, english);
+}
+
+/**
+ * A language switcher: fills `select` with every language (or only `codes`, for a page
+ * whose own texts exist in fewer languages), each in its own name, and calls
+ * onChange(code) when the viewer picks one.
+ */
+export function fillLanguageSelect(select, current, onChange, codes = null) {
+  const offered = codes ? LANGUAGES.filter(({ code }) => codes.includes(code)) : LANGUAGES;
+  select.replaceChildren(...offered.map(({ code, label }) => {
+    const option = document.createElement("option");
+    option.value = code;
+    option.lang = code;
+    option.textContent = label;
+    return option;
+  }));
+  select.value = current;
+  select.addEventListener("change", () => onChange(select.value));
+}
+
+/** Fill every [data-i18n] element of `root` with its text. */
+export function applyTexts(tr, root = document) {
+  document.documentElement.lang = tr.lang;
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = tr.t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-aria]")) {
+    el.setAttribute("aria-label", tr.t(el.dataset.i18nAria));
+  }
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    el.setAttribute("placeholder", tr.t(el.dataset.i18nPlaceholder));
+  }
 }

@@ -2,13 +2,18 @@
 // country's (drag or ▲▼), review, submit. The draft lives in localStorage and a failed
 // submit is retried until it is saved or the jury deadline locks the ballots.
 import {
-  $, $$, api, contestPath, countryName, h, sleep, storageGet, storageSet,
+  $, api, contestPath, h, sleep, storageGet, storageSet,
 } from "./common.js";
 import { flag } from "./flags.js";
+import { ballotSaver, rankable } from "./jury-ballot.js";
+import { playFlip, rectsByCountry, setupDrag } from "./jury-drag.js";
+import {
+  applyTexts, fillLanguageSelect, loadCatalog, pickLanguage, queryLanguage,
+} from "./i18n.js";
 
 const SESSION_KEY = "silkvote.jury.session";
 const draftKey = (session) => `silkvote.jury.draft.${session.contest}.${session.juror_id}`;
-const LOCK_POLL_MS = 3000;
+const LANG_KEY = "silkvote.lang";
 
 const state = {
   session: storageGet(localStorage, SESSION_KEY),
@@ -21,16 +26,21 @@ const state = {
   attempts: 0,
   locked: false,
   screen: "login",
-  lastError: null,
+  lastError: null, // {key, vars} of the last inline note about a refused ballot
+  loginError: null, // {key, vars} or {text} of the sign-in error
+  doneLost: false,
+  tr: null,
 };
 window.__jury = state; // for tests and support
 
 const sameRanking = (a, b) => Array.isArray(a) && Array.isArray(b) && a.length === b.length
   && a.every((x, i) => x === b[i]);
 const entryOf = (code) => state.contest?.entries.find((e) => e.country === code);
+const t = (key, vars) => state.tr.t(key, vars);
+const countryName = (code) => state.tr.country(code);
 const timeOf = (iso) => {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString();
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString(state.tr.lang);
 };
 
 // ---------------------------------------------------------------- persistence
@@ -44,23 +54,7 @@ function loadDraft() {
   return state.session ? storageGet(localStorage, draftKey(state.session)) : null;
 }
 
-/** The draft cleaned against the contest: only rankable entries, each once, none missing. */
-function normaliseRanking(candidate) {
-  const allowed = state.contest.entries
-    .filter((e) => e.country !== state.session.country)
-    .sort((a, b) => a.running_order - b.running_order)
-    .map((e) => e.country);
-  const seen = new Set();
-  const out = [];
-  for (const code of candidate || []) {
-    if (allowed.includes(code) && !seen.has(code)) {
-      seen.add(code);
-      out.push(code);
-    }
-  }
-  for (const code of allowed) if (!seen.has(code)) out.push(code);
-  return out;
-}
+const normaliseRanking = (candidate) => rankable(state.contest, state.session.country, candidate);
 
 // ---------------------------------------------------------------- status line
 
@@ -71,31 +65,32 @@ function renderStatus() {
   let text;
   if (state.locked) {
     s = "locked";
-    text = state.saved ? `Locked — ballot saved ${timeOf(state.saved.submitted_at)}` : "Locked — no ballot saved";
+    text = state.saved ? t("jury.status_locked_saved", { time: timeOf(state.saved.submitted_at) })
+      : t("jury.status_locked_none");
   } else if (state.saving) {
     s = "saving";
-    text = "Saving…";
+    text = t("jury.status_saving");
   } else if (state.pending) {
     s = "retrying";
     const secs = state.retryAt ? Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) : 0;
-    text = `Not saved yet — retrying${secs ? ` in ${secs}s` : "…"}`;
+    text = secs ? t("jury.status_retrying_in", { s: secs }) : t("jury.status_retrying");
   } else if (state.saved && sameRanking(state.saved.ranking, state.ranking)) {
     s = "saved";
-    text = `Saved ✓ ${timeOf(state.saved.submitted_at)}`;
+    text = t("jury.status_saved", { time: timeOf(state.saved.submitted_at) });
   } else if (state.saved) {
     s = "unsaved";
-    text = "Unsaved changes — submit to replace your ballot";
+    text = t("jury.status_unsaved");
   } else {
     s = "draft";
-    text = "Not submitted yet";
+    text = t("jury.status_draft");
   }
   el.dataset.state = s;
   el.textContent = text;
   $("#locked-banner").classList.toggle("hidden", !state.locked);
   if (state.locked) {
     $("#locked-text").textContent = state.saved
-      ? `The jury deadline has passed. Your ballot submitted at ${timeOf(state.saved.submitted_at)} is final.`
-      : "The jury deadline has passed. No ballot was saved for you before the lock.";
+      ? t("jury.locked_final", { time: timeOf(state.saved.submitted_at) })
+      : t("jury.locked_none");
   }
 }
 
@@ -124,7 +119,7 @@ function renderJuror() {
   const { session, contest } = state;
   $("#juror").replaceChildren(
     flag(session.country),
-    h("span", {}, `Jury of ${countryName(session.country)}`),
+    h("span", { class: "jury-of" }, t("jury.jury_of", { country: session.country })),
     h("span", { class: "muted" }, `· ${contest.name}`),
   );
 }
@@ -151,9 +146,9 @@ function renderList(list, ranking) {
 function renderDone() {
   const saved = state.saved;
   if (!saved) return;
-  $("#done-text").textContent = `Saved at ${timeOf(saved.submitted_at)}. `
-    + (state.locked ? "The jury deadline has passed: this ballot is final."
-      : "You can still change it until the jury deadline.");
+  $("#done-text").textContent = `${t("jury.done_saved", { time: timeOf(saved.submitted_at) })} `
+    + (state.locked ? t("jury.done_final") : t("jury.done_open"))
+    + (state.doneLost ? ` ${t("jury.done_lost")}` : "");
   $("#done-hash").textContent = saved.ballot_hash ? String(saved.ballot_hash).slice(0, 16) : "—";
   $("#edit-again").classList.toggle("hidden", state.locked);
   renderList($("#done-list"), saved.ranking);
@@ -173,45 +168,22 @@ function renderRanking(flip = null) {
       "li",
       { class: "row", dataset: { country: code }, "aria-label": `${i + 1}. ${name}` },
       h("span", { class: "rank-no" }, String(i + 1)),
-      h("span", { class: "handle", title: "Drag to move", "aria-hidden": "true" }, "⠿"),
+      h("span", { class: "handle", title: t("jury.drag"), "aria-hidden": "true" }, "⠿"),
       ...entryCells(code),
       h("span", { class: "ro" }, entry ? `#${entry.running_order}` : ""),
       h("button", {
-        type: "button", class: "move up", "aria-label": `Move ${name} up`,
+        type: "button", class: "move up", "aria-label": t("jury.move_up", { country: code }),
         disabled: state.locked || i === 0, onclick: () => move(i, i - 1, "up"),
       }, "▲"),
       h("button", {
-        type: "button", class: "move down", "aria-label": `Move ${name} down`,
+        type: "button", class: "move down", "aria-label": t("jury.move_down", { country: code }),
         disabled: state.locked || i === n - 1, onclick: () => move(i, i + 1, "down"),
       }, "▼"),
     );
   }));
-  $("#rank-note").textContent = `${n} songs to rank (your own country's song is not on your ballot).`;
+  $("#rank-note").textContent = t("jury.rank_note", { n });
   $("#to-review").disabled = state.locked;
   if (before) playFlip(list, before, flip);
-}
-
-function rectsByCountry(list) {
-  const map = new Map();
-  for (const li of list.children) map.set(li.dataset.country, li.getBoundingClientRect());
-  return map;
-}
-
-function playFlip(list, before, moved) {
-  for (const li of list.children) {
-    const first = before.get(li.dataset.country);
-    if (!first) continue;
-    const dy = first.top - li.getBoundingClientRect().top;
-    if (!dy) continue;
-    li.style.transition = "none";
-    li.style.transform = `translateY(${dy}px)`;
-    requestAnimationFrame(() => {
-      li.style.transition = "transform 180ms ease";
-      li.style.transform = "";
-    });
-  }
-  const row = list.querySelector(`[data-country="${moved}"]`);
-  if (row) row.classList.add("flash");
 }
 
 function changeRanking(next, movedCode) {
@@ -232,200 +204,9 @@ function move(from, to, direction) {
   else $(`#ranking [data-country="${code}"] .move.${direction === "up" ? "down" : "up"}`)?.focus();
 }
 
-// Drag with pointer events (mouse, pen and touch). The row follows the pointer; it
-// swaps places with a neighbour once it passes half of that neighbour's height.
-function setupDrag() {
-  const list = $("#ranking");
-  const wrap = $("#list-wrap");
-  let drag = null;
-
-  list.addEventListener("pointerdown", (event) => {
-    if (state.locked || event.button > 0) return;
-    const handle = event.target.closest(".handle");
-    const row = event.target.closest(".row");
-    const mouseOnRow = event.pointerType === "mouse" && row && !event.target.closest("button");
-    if (!row || (!handle && !mouseOnRow)) return;
-    event.preventDefault();
-    try {
-      row.setPointerCapture(event.pointerId);
-    } catch {
-      /* no capture (synthetic or already released pointer): moves still bubble here */
-    }
-    row.classList.add("dragging");
-    drag = { row, pointerId: event.pointerId, startY: event.clientY + wrap.scrollTop, moved: false };
-  });
-
-  const onMove = (event) => {
-    if (!drag || event.pointerId !== drag.pointerId) return;
-    event.preventDefault();
-    // Scroll the list when the finger nears its top or bottom edge.
-    const box = wrap.getBoundingClientRect();
-    if (event.clientY < box.top + 40) wrap.scrollTop -= 12;
-    else if (event.clientY > box.bottom - 40) wrap.scrollTop += 12;
-    const y = event.clientY + wrap.scrollTop;
-    let dy = y - drag.startY;
-    const { row } = drag;
-    for (;;) {
-      const next = row.nextElementSibling;
-      const prev = row.previousElementSibling;
-      if (next && dy > next.offsetHeight / 2 + 3) {
-        const step = next.offsetTop - row.offsetTop;
-        row.before(next); // move the neighbour, never the captured row (keeps the capture)
-        drag.startY += step;
-        dy -= step;
-        drag.moved = true;
-      } else if (prev && dy < -(prev.offsetHeight / 2 + 3)) {
-        const step = row.offsetTop - prev.offsetTop;
-        row.after(prev);
-        drag.startY -= step;
-        dy += step;
-        drag.moved = true;
-      } else break;
-    }
-    if (drag.moved) {
-      $$("#ranking .row .rank-no").forEach((el, i) => {
-        el.textContent = String(i + 1);
-      });
-    }
-    row.style.transform = `translateY(${dy}px)`;
-  };
-
-  const onEnd = (event) => {
-    if (!drag || event.pointerId !== drag.pointerId) return;
-    const { row } = drag;
-    drag = null;
-    row.classList.remove("dragging");
-    row.style.transform = "";
-    const next = $$("#ranking .row").map((li) => li.dataset.country);
-    if (!sameRanking(next, state.ranking)) changeRanking(next, row.dataset.country);
-    else renderRanking();
-  };
-
-  list.addEventListener("pointermove", onMove);
-  list.addEventListener("pointerup", onEnd);
-  list.addEventListener("pointercancel", onEnd);
-  list.addEventListener("lostpointercapture", onEnd);
-}
-
-// ---------------------------------------------------------------- saving
-
-async function submit() {
-  if (state.locked) return;
-  state.pending = [...state.ranking];
-  state.attempts = 0;
-  persistDraft();
-  await saveLoop();
-}
-
-let loopRunning = false;
-let wakeUp = null;
-
-async function saveLoop() {
-  if (loopRunning) {
-    if (wakeUp) wakeUp();
-    return;
-  }
-  loopRunning = true;
-  try {
-    while (state.pending && !state.locked && state.session) {
-      state.saving = true;
-      state.retryAt = null;
-      renderStatus();
-      const ranking = state.pending;
-      const res = await api("PUT", contestPath(state.session.contest, "/ballot"), {
-        body: { ranking }, token: state.session.token,
-      });
-      state.saving = false;
-      if (res.ok) {
-        state.saved = res.data;
-        if (sameRanking(state.pending, ranking)) state.pending = null;
-        state.attempts = 0;
-        persistDraft();
-        if (!state.pending) show("done");
-        continue;
-      }
-      const code = res.error.code;
-      if (code === "ballot_locked") {
-        state.pending = null;
-        persistDraft();
-        await becomeLocked();
-        return;
-      }
-      if (code === "unauthorized" || code === "forbidden") {
-        endSession("Your session has ended (the code may have been reissued). Sign in with a new code from the production team — your draft is kept on this tablet.");
-        return;
-      }
-      if (["incomplete_ranking", "own_country", "unknown_entry", "invalid_body", "not_found"].includes(code)) {
-        // The contest changed under us: reload it, clean the draft and let the juror review.
-        state.pending = null;
-        persistDraft();
-        await loadContest();
-        state.ranking = normaliseRanking(state.ranking);
-        alertInline(`The ballot was refused (${res.error.message}). Please review it again.`);
-        show("review");
-        return;
-      }
-      // Offline, server busy, rate limited…: keep the ballot and try again.
-      state.attempts += 1;
-      const delay = Math.min(30000, 1000 * 2 ** Math.min(state.attempts, 5));
-      state.retryAt = Date.now() + delay;
-      renderStatus();
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = null;
-    }
-  } finally {
-    state.saving = false;
-    loopRunning = false;
-    renderStatus();
-  }
-}
-
-window.addEventListener("online", () => {
-  if (state.pending && wakeUp) wakeUp();
-});
-
-function alertInline(text) {
-  const note = $("#rank-note");
-  note.textContent = text;
-  state.lastError = text;
-}
-
-// ---------------------------------------------------------------- lock
-
-async function becomeLocked() {
-  if (state.locked) return;
-  state.locked = true;
-  const lostChanges = state.pending || !state.saved || !sameRanking(state.saved.ranking, state.ranking);
-  state.pending = null;
-  if (wakeUp) wakeUp();
-  await loadBallot();
-  if (state.saved) {
-    state.ranking = [...state.saved.ranking];
-    show("done");
-  } else {
-    show("rank");
-  }
-  if (lostChanges && state.saved) {
-    $("#done-text").textContent += " Changes made after your last submission were not saved.";
-  }
-}
-
-async function pollLock() {
-  for (;;) {
-    await sleep(LOCK_POLL_MS);
-    if (!state.session || state.locked) continue;
-    const res = await api("GET", contestPath(state.session.contest));
-    if (res.ok) {
-      state.contest = res.data;
-      if (res.data.jury_locked) await becomeLocked();
-    }
-  }
+function alertInline(key, vars = {}) {
+  state.lastError = { key, vars };
+  $("#rank-note").textContent = t(key, vars);
 }
 
 // ---------------------------------------------------------------- session
@@ -447,17 +228,17 @@ async function start() {
   $("#login-error").classList.add("hidden");
   let res = await loadContest();
   while (!res.ok && res.error.code === "network") {
-    showLoginError("No connection to the server — retrying…");
+    showLoginError({ key: "jury.reconnecting" });
     await sleep(3000);
     res = await loadContest();
   }
   if (!res.ok) {
-    endSession(`Could not open the contest: ${res.error.message}`);
+    endSession({ key: "jury.open_failed", vars: { message: res.error.message } });
     return;
   }
   const ballot = await loadBallot();
   if (!ballot.ok && (ballot.error.code === "unauthorized" || ballot.error.code === "forbidden")) {
-    endSession("Your session has ended. Sign in with a new code from the production team.");
+    endSession({ key: "jury.session_ended" });
     return;
   }
   const draft = loadDraft();
@@ -486,25 +267,22 @@ function endSession(message) {
   state.saved = null;
   state.pending = null;
   state.locked = false;
+  state.doneLost = false;
   storageSet(localStorage, SESSION_KEY, null);
   show("login");
   if (message) showLoginError(message);
 }
 
-function showLoginError(text) {
+/** message: {key, vars} of a text in the files, or {text} (the server's own words). */
+function showLoginError(message) {
+  state.loginError = message;
   const el = $("#login-error");
-  el.textContent = text;
+  el.textContent = message.key ? t(message.key, message.vars) : message.text;
   el.classList.remove("hidden");
 }
 
-const LOGIN_ERRORS = {
-  unauthorized: "That code was not recognised. Check it and try again.",
-  code_used: "This code was already used on another device. Ask the production team to reissue it.",
-  network: "No connection to the server. Check the network and try again.",
-  invalid_body: "Enter the code exactly as printed.",
-  rate_limited: "Too many attempts. Wait a moment and try again.",
-  unavailable: "The server is busy. Try again in a moment.",
-};
+const LOGIN_ERRORS = ["unauthorized", "code_used", "network", "invalid_body", "rate_limited",
+  "unavailable"];
 
 async function login(event) {
   event.preventDefault();
@@ -516,7 +294,8 @@ async function login(event) {
   const res = await api("POST", "/api/v1/jury/session", { body: { code } });
   $("#login-btn").disabled = false;
   if (!res.ok) {
-    showLoginError(LOGIN_ERRORS[res.error.code] || res.error.message);
+    showLoginError(LOGIN_ERRORS.includes(res.error.code)
+      ? { key: `jury.error.${res.error.code}` } : { text: res.error.message });
     return;
   }
   state.session = res.data;
@@ -530,21 +309,69 @@ function setupSignOut() {
   let armed = null;
   button.addEventListener("click", () => {
     if (!armed) {
-      button.textContent = "Tap again: you will need a new code";
+      button.textContent = t("jury.sign_out_confirm");
       armed = setTimeout(() => {
         armed = null;
-        button.textContent = "Sign out";
+        button.textContent = t("jury.sign_out");
       }, 4000);
       return;
     }
     clearTimeout(armed);
     armed = null;
-    button.textContent = "Sign out";
+    button.textContent = t("jury.sign_out");
     endSession(null);
   });
 }
 
-function main() {
+// ---------------------------------------------------------------- language
+
+function renderRankHelp() {
+  // "Drag a song by its ⠿ handle, or use the ▲ and ▼ buttons", the symbols styled.
+  const symbols = { grip: ["span", "grip-sample", "⠿"], up: ["strong", "", "▲"], down: ["strong", "", "▼"] };
+  $("#rank-help").replaceChildren(...state.tr.parts("jury.rank_help", { grip: "⠿", up: "▲", down: "▼" })
+    .map((part) => (part.name in symbols
+      ? h(symbols[part.name][0], { class: symbols[part.name][1] || null }, symbols[part.name][2])
+      : part.text)));
+}
+
+/** Re-render every text in the current language (after a switch, or at start). */
+function applyLanguage() {
+  applyTexts(state.tr);
+  document.title = `SilkVote — ${t("jury.page_title")}`;
+  $("#lang").value = state.tr.lang;
+  renderRankHelp();
+  if (state.session && state.contest) renderJuror();
+  if (state.loginError && !$("#login-error").classList.contains("hidden")) showLoginError(state.loginError);
+  show(state.screen);
+}
+
+async function setLanguage(lang) {
+  state.tr = await loadCatalog(lang);
+  applyLanguage();
+}
+
+const { submit, saveLoop, becomeLocked, pollLock } = ballotSaver(state, {
+  persistDraft, renderStatus, renderDone, show, endSession, loadContest, loadBallot,
+  normaliseRanking, alertInline, sameRanking,
+});
+
+async function main() {
+  // A scanned juror card opens /jury#code=…: fill the code in at once (before
+  // the texts load: the juror sees it with the page) and drop it from the address bar
+  // (the fragment never reached the server).
+  const linked = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (linked) {
+    $("#code").value = linked.toUpperCase();
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  state.tr = await loadCatalog(pickLanguage({
+    query: queryLanguage(), stored: storageGet(localStorage, LANG_KEY),
+  }));
+  fillLanguageSelect($("#lang"), state.tr.lang, (code) => {
+    storageSet(localStorage, LANG_KEY, code);
+    setLanguage(code);
+  });
+  applyLanguage();
   $("#login-form").addEventListener("submit", login);
   $("#code").addEventListener("input", (event) => {
     const raw = event.target.value.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 12);
@@ -554,7 +381,13 @@ function main() {
   $("#back-to-rank").addEventListener("click", () => show("rank"));
   $("#submit").addEventListener("click", submit);
   $("#edit-again").addEventListener("click", () => show("rank"));
-  setupDrag();
+  setupDrag({
+    isLocked: () => state.locked,
+    onDrop: (next, moved) => {
+      if (!sameRanking(next, state.ranking)) changeRanking(next, moved);
+      else renderRanking();
+    },
+  });
   setupSignOut();
   pollLock();
   if (state.session) start();

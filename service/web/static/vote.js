@@ -1,11 +1,16 @@
 // Viewer voting page (/vote/{cid}): pick a country, vote for entries, see the votes
 // left and whether voting is open (live from the leaderboard websocket).
 import {
-  $, api, contestIdFromPath, contestPath, countryName, h, LeaderboardSocket, sleep,
+  $, api, contestIdFromPath, contestPath, h, LeaderboardSocket, sleep,
   storageGet, storageSet, uuid,
 } from "./common.js";
 import { flag } from "./flags.js";
-import { browserLanguage, errorText, LANGUAGES, t } from "./i18n.js";
+import { hideMessage, onHide, showMessage } from "./message-box.js";
+import { checkReceipts, renderReceiptCheck, saveReceipt } from "./receipts.js";
+import { countdownText } from "./schedule.js";
+import {
+  applyTexts, fillLanguageSelect, loadCatalog, pickLanguage, queryLanguage,
+} from "./i18n.js";
 
 const cid = contestIdFromPath();
 const KEY = {
@@ -17,7 +22,8 @@ const KEY = {
 };
 
 const state = {
-  lang: storageGet(localStorage, KEY.lang) || browserLanguage(),
+  lang: "en",
+  tr: null, // the Catalog of state.lang (i18n.js)
   contest: null,
   country: storageGet(localStorage, KEY.country),
   token: null,
@@ -40,54 +46,49 @@ function deviceId() {
   return id;
 }
 
+const t = (key, vars) => state.tr.t(key, vars);
+const countryName = (code) => state.tr.country(code);
+
 // ---------------------------------------------------------------- messages
 
-let hideTimer = null;
-
-function showMessage(kind, text, { retry = null, sticky = false } = {}) {
-  const box = $("#message");
-  $("#message-text").textContent = text;
-  box.className = `message ${kind}`;
-  box.dataset.kind = kind;
-  const retryBtn = $("#message-retry");
-  retryBtn.classList.toggle("hidden", !retry);
-  retryBtn.onclick = retry
-    ? () => {
-      hideMessage();
-      retry();
-    }
-    : null;
-  clearTimeout(hideTimer);
-  if (!sticky && !retry) hideTimer = setTimeout(hideMessage, kind === "ok" ? 3500 : 7000);
-}
-
-function hideMessage() {
-  $("#message").classList.add("hidden");
+onHide(() => {
   state.lastMessage = null;
-}
+});
 
 function say(kind, key, vars = {}, options = {}) {
   state.lastMessage = { kind, key, vars, options };
-  showMessage(kind, t(state.lang, key, vars), options);
+  showMessage(kind, t(key, vars), options);
 }
 
 function sayError(code, options = {}) {
   state.lastMessage = { kind: "error", code, options };
   const box = $("#message");
-  showMessage("error", errorText(state.lang, code), options);
+  showMessage("error", state.tr.error(code), options);
   box.dataset.code = code;
 }
 
 // ---------------------------------------------------------------- language
 
+/** The language this visit reads: ?lang=, the switcher's earlier choice, the voting
+ *  country's language, the browser's. */
+function wantedLanguage() {
+  return pickLanguage({
+    query: queryLanguage(), stored: storageGet(localStorage, KEY.lang), country: state.country,
+  });
+}
+
+async function setLanguage(lang) {
+  const tr = await loadCatalog(lang);
+  state.tr = tr;
+  state.lang = tr.lang;
+  applyLanguage();
+}
+
 function applyLanguage() {
-  document.documentElement.lang = state.lang === "kk" ? "kk" : state.lang;
-  for (const el of document.querySelectorAll("[data-i18n]")) {
-    el.textContent = t(state.lang, el.dataset.i18n);
-  }
+  applyTexts(state.tr);
   const select = $("#lang");
   select.value = state.lang;
-  document.title = `${t(state.lang, "page_title")} — ${state.contest ? state.contest.name : "SilkVote"}`;
+  document.title = `${t("vote.page_title")} — ${state.contest ? state.contest.name : "SilkVote"}`;
   render();
   if (state.lastMessage && !$("#message").classList.contains("hidden")) {
     const m = state.lastMessage;
@@ -97,13 +98,9 @@ function applyLanguage() {
 }
 
 function setupLanguagePicker() {
-  const select = $("#lang");
-  for (const { code, label } of LANGUAGES) select.append(h("option", { value: code }, label));
-  select.value = state.lang;
-  select.addEventListener("change", () => {
-    state.lang = select.value;
-    storageSet(localStorage, KEY.lang, state.lang);
-    applyLanguage();
+  fillLanguageSelect($("#lang"), state.lang, (code) => {
+    storageSet(localStorage, KEY.lang, code);
+    setLanguage(code);
   });
 }
 
@@ -115,10 +112,20 @@ function renderWindow() {
   pill.className = `pill ${known ? state.window : "pending"}`;
   pill.dataset.state = state.window || "unknown";
   pill.textContent = known
-    ? t(state.lang, state.window === "open" ? "window_open" : "window_closed")
-    : t(state.lang, "connecting");
+    ? t(state.window === "open" ? "common.window_open" : "common.window_closed")
+    : t("common.connecting");
   $("#live-dot").classList.toggle("live", state.live);
+  renderCountdown();
 }
+
+/** "Voting closes in m:ss" / "Voting opens in m:ss" from the scheduled window. */
+function renderCountdown() {
+  const c = state.contest;
+  const text = c ? countdownText(state.window, c.opens_at, c.closes_at, t) : "";
+  const el = $("#window-countdown");
+  if (el.textContent !== text) el.textContent = text;
+}
+setInterval(renderCountdown, 500);
 
 function renderVoter() {
   const contest = state.contest;
@@ -130,18 +137,20 @@ function renderVoter() {
     list.replaceChildren(...contest.voting_countries.map((code) => h(
       "button",
       { type: "button", dataset: { country: code }, onclick: () => chooseCountry(code) },
-      flag(code, { title: countryName(code, state.lang) }),
-      h("span", {}, countryName(code, state.lang)),
+      flag(code, { title: countryName(code) }),
+      h("span", { class: "name" }, countryName(code)),
     )));
   }
   if (state.country) {
-    $("#my-country").replaceChildren(
-      flag(state.country), h("span", {}, countryName(state.country, state.lang)),
-    );
+    // "You are voting from <flag> Kazakhstan" in the language's own word order and case.
+    $("#voting-from").replaceChildren(...state.tr.parts("vote.voting_from", { country: state.country })
+      .map((part) => (part.name === "country"
+        ? h("strong", { id: "my-country" }, flag(state.country), h("span", {}, part.text))
+        : h("span", {}, part.text))));
   }
   const cap = state.cap ?? contest?.vote_cap ?? 0;
   const left = state.remaining ?? cap;
-  $("#remaining-text").textContent = t(state.lang, "votes_left", { n: left, cap });
+  $("#remaining-text").textContent = t("vote.votes_left", { n: left, cap });
   $("#remaining-text").dataset.remaining = String(left);
   $("#remaining-bar").style.width = cap ? `${Math.max(0, Math.min(100, (left / cap) * 100))}%` : "0";
 }
@@ -153,39 +162,48 @@ function renderEntries() {
   const closed = state.window !== "open";
   const items = entries.map((entry) => {
     const own = entry.country === state.country;
+    const out = (contest.disqualified || []).includes(entry.country);
     const mine = state.mine[entry.country] || 0;
     const pending = state.pending.has(entry.country);
-    const name = countryName(entry.country, state.lang);
+    const name = countryName(entry.country);
     const button = h(
       "button",
       {
         type: "button",
         class: "vote-btn",
         id: `vote-${entry.country}`,
-        "aria-label": `${t(state.lang, "vote")}: ${name}`,
-        disabled: own || closed || !state.country || pending || state.remaining === 0,
+        "aria-label": t("vote.vote_for", { country: entry.country }),
+        disabled: own || out || closed || !state.country || pending || state.remaining === 0,
         onclick: () => castVote(entry.country),
       },
-      pending ? t(state.lang, "sending") : t(state.lang, "vote"),
+      pending ? t("vote.sending") : t("vote.vote"),
       mine ? h("span", { class: "mine", "aria-hidden": "true" }, `×${mine}`) : null,
     );
     return h(
       "li",
-      { class: `entry${own ? " own" : ""}`, dataset: { country: entry.country } },
+      { class: `entry${own ? " own" : ""}${out ? " disqualified" : ""}`,
+        dataset: { country: entry.country } },
       h("div", { class: "order" }, flag(entry.country, { title: name }),
-        h("span", {}, t(state.lang, "running_order", { n: entry.running_order }))),
+        h("span", {}, t("vote.running_order", { n: entry.running_order }))),
       h("div", { class: "info" },
         h("div", { class: "country" }, name),
         h("div", { class: "artist" }, entry.artist || ""),
         h("div", { class: "song" }, entry.song ? `“${entry.song}”` : ""),
-        own ? h("div", { class: "note" }, t(state.lang, "own_entry")) : null),
+        own ? h("div", { class: "note" }, t("vote.own_entry")) : null,
+        out ? h("div", { class: "note" }, t("vote.disqualified")) : null),
       button,
     );
   });
   $("#entries").replaceChildren(...items);
 }
 
+let lastCheck = null; // "check my votes": this phone's receipts against the sealed count
+const renderCheck = () => renderReceiptCheck(cid, state.country, lastCheck, t);
+const checkMyVotes = async () => renderReceiptCheck(
+  cid, state.country, (lastCheck = await checkReceipts(cid, state.country)), t);
+
 function render() {
+  renderCheck();
   renderWindow();
   renderVoter();
   renderEntries();
@@ -205,6 +223,9 @@ function chooseCountry(code) {
   loadMine();
   render();
   refreshAllowance();
+  // A viewer who has not chosen a language reads the voting country's from now on.
+  const lang = wantedLanguage();
+  if (lang !== state.lang) setLanguage(lang);
 }
 
 function changeCountry() {
@@ -216,29 +237,32 @@ function changeCountry() {
   render();
 }
 
-async function ensureToken(force = false) {
-  if (!state.country) return null;
+/** The voter token of this phone and country: `{ token }`, or `{ error }` (the API's
+ *  error code) when it could not be had. It says nothing itself: a failure's message and
+ *  its retry belong to what needed the token (a vote's retry must send that vote). */
+async function ensureToken() {
+  if (!state.country) return { error: null };
   const stored = storageGet(localStorage, KEY.token(state.country));
-  if (!force && stored && stored.token && stored.exp > Date.now() + 60000) {
+  if (stored && stored.token && stored.exp > Date.now() + 60000) {
     state.token = stored.token;
-    return state.token;
+    return { token: state.token };
   }
   const res = await api("POST", contestPath(cid, "/device-token"), {
     body: { device: deviceId(), country: state.country },
   });
-  if (!res.ok) {
-    sayError(res.error.code, res.error.code === "network" ? { retry: refreshAllowance } : {});
-    return null;
-  }
+  if (!res.ok) return { error: res.error.code };
   state.token = res.data.token;
   const ttl = Number(res.data.expires_in) || 3600;
   storageSet(localStorage, KEY.token(state.country), { token: state.token, exp: Date.now() + ttl * 1000 });
-  return state.token;
+  return { token: state.token };
 }
 
 async function refreshAllowance(retried = false) {
-  const token = await ensureToken();
-  if (!token) return;
+  const { token, error } = await ensureToken();
+  if (!token) {
+    if (error) sayError(error, error === "network" ? { retry: () => refreshAllowance() } : {});
+    return;
+  }
   const res = await api("GET", contestPath(cid, "/votes/me"), { token });
   if (res.ok) {
     state.remaining = res.data.remaining;
@@ -246,7 +270,6 @@ async function refreshAllowance(retried = false) {
     render();
   } else if (res.error.code === "unauthorized" && !retried) {
     storageSet(localStorage, KEY.token(state.country), null);
-    await ensureToken(true);
     await refreshAllowance(true);
   }
 }
@@ -258,17 +281,20 @@ async function castVote(entry) {
 async function sendVote(entry, key) {
   let tokenRenewed = false;
   for (let attempt = 0; ; attempt += 1) {
-    const token = await ensureToken();
-    if (!token) return;
-    const res = await api("POST", contestPath(cid, "/votes"), { body: { entry, key }, token });
+    const { token, error } = await ensureToken();
+    if (!token && !error) return;
+    const res = token
+      ? await api("POST", contestPath(cid, "/votes"), { body: { entry, key }, token })
+      : { ok: false, error: { code: error } };  // no token, no vote: the same retries
     if (res.ok) {
       if (typeof res.data?.remaining === "number") state.remaining = res.data.remaining;
       if (res.data?.duplicate) {
-        say("info", "vote_duplicate");
+        say("info", "vote.vote_duplicate");
       } else {
         state.mine[entry] = (state.mine[entry] || 0) + 1;
         storageSet(localStorage, KEY.mine(state.country), state.mine);
-        say("ok", "vote_ok", { name: countryName(entry, state.lang), n: state.remaining ?? "?" });
+        saveReceipt(cid, state.country, entry, res.data?.receipt);
+        say("ok", "vote.vote_ok", { country: entry, n: state.remaining ?? "?" });
       }
       return;
     }
@@ -277,11 +303,10 @@ async function sendVote(entry, key) {
       tokenRenewed = true;
       storageSet(localStorage, KEY.token(state.country), null);
       state.token = null;
-      if (await ensureToken(true)) continue;
-      return;
+      continue;
     }
     if ((code === "network" || code === "unavailable") && attempt < 2) {
-      say("info", "retrying", {}, { sticky: true });
+      say("info", "vote.retrying", {}, { sticky: true });
       await sleep(800 * (attempt + 1));
       continue;
     }
@@ -326,6 +351,10 @@ async function loadContest() {
 function startLive() {
   const socket = new LeaderboardSocket(cid, {
     onResults: (results) => {
+      if (state.contest && "closes_at" in results) {  // a schedule changed meanwhile
+        state.contest.opens_at = results.opens_at;
+        state.contest.closes_at = results.closes_at;
+      }
       if (results.window && results.window !== state.window) {
         state.window = results.window;
         render();
@@ -349,8 +378,11 @@ function startLive() {
 window.__voteActions = { castVote };
 
 async function main() {
+  state.tr = await loadCatalog(wantedLanguage());
+  state.lang = state.tr.lang;
   setupLanguagePicker();
   $("#change-country").addEventListener("click", changeCountry);
+  $("#check-votes").addEventListener("click", checkMyVotes);
   loadMine();
   applyLanguage();
   if (!cid) {
