@@ -30,9 +30,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy scoring service
 
-## The embedded pass runs on two pytest workers, a test file each at a time (a file's
-## tests share their module's servers); every worker starts stores of its own.
-## The external pass runs on one: its workers would share the machine's one Redis.
+## Both passes run on two pytest workers, a test file each at a time (a file's tests
+## share their module's servers). In the embedded pass every worker starts stores of
+## its own; in the external pass each takes a database of its own on the machine's
+## PostgreSQL and a Redis database number of its own (tests/harness/stores.py).
 TEST_WORKERS ?= 2
 
 test-embedded: install
@@ -42,7 +43,7 @@ test-external: install
 	@if $(BIN)/python -m tests.harness.probe "$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" "$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}"; then \
 	  echo "==> suite against external PostgreSQL and Redis"; \
 	  DATABASE_URL="$${DATABASE_URL:-$(EXTERNAL_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(EXTERNAL_REDIS_URL)}" \
-	    $(BIN)/python -m pytest -q; \
+	    $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile; \
 	else echo "==> external PostgreSQL/Redis not answering: external run skipped"; fi
 
 ## Debian's Chromium for the browser tests (Playwright's own download does not work here).

@@ -69,9 +69,25 @@ class Stores:
 
 
 def external_urls() -> tuple[str, str] | None:
-    """DATABASE_URL and REDIS_URL, when both are set."""
+    """DATABASE_URL and REDIS_URL, when both are set; the Redis URL made the pytest
+    worker's own (`worker_redis_url`)."""
     database_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
-    return (database_url, redis_url) if database_url and redis_url else None
+    if not (database_url and redis_url):
+        return None
+    return database_url, worker_redis_url(redis_url, os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+def worker_redis_url(redis_url: str, worker: str | None) -> str:
+    """The machine's one Redis shared by parallel pytest workers: worker `gwN` takes
+    database number base + N, so no worker reads another's tallies, rate-limit
+    counters or leases (each run already has a PostgreSQL database of its own).
+    Pub/sub channels span databases, so a process may hear another worker's contest
+    ids; the service ignores contests it does not hold, as it must in production."""
+    if not worker or not worker.startswith("gw") or not worker[2:].isdigit():
+        return redis_url
+    parts = urlparse(redis_url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunparse(parts._replace(path=f"/{base + int(worker[2:])}"))
 
 
 async def open_stores(folder: Path, *, migrations: Path = MIGRATIONS,
