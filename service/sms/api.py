@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, post
 from litestar.di import Provide
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from service.apidocs.routes import documented
 from service.contests.models import Contest
@@ -55,14 +55,14 @@ CODING_HEADER, GSM_7BIT, UCS2 = "X-Kannel-Coding", "0", "2"
 GATEWAY_KEY_HELP = ("send the SMS gateway's key as HTTP Basic credentials (Kannel: "
                     "post-url = \"http://kannel:KEY@host/…\") or 'Authorization: Bearer KEY'")
 
-MessageId = Annotated[str, Parameter(query="id", min_length=1, max_length=128,
-                                     pattern=NO_CONTROLS,
-                                     description="The gateway's id of the message "
-                                     "(Kannel: `%I`); a re-sent id counts once")]
-SenderNumber = Annotated[str, Parameter(header="X-Kannel-From", min_length=1, max_length=64,
-                                        pattern=NO_CONTROLS,
-                                        description="The sender's number, international "
-                                        "(Kannel sends it with `send-sender = true`)")]
+MessageId = Annotated[str, QueryParameter(name="id", min_length=1, max_length=128,
+                                          pattern=NO_CONTROLS,
+                                          description="The gateway's id of the message "
+                                          "(Kannel: `%I`); a re-sent id counts once")]
+SenderNumber = Annotated[str, HeaderParameter(name="X-Kannel-From", min_length=1,
+                                              max_length=64, pattern=NO_CONTROLS,
+                                              description="The sender's number, international "
+                                              "(Kannel sends it with `send-sender = true`)")]
 
 
 def gateway_secret(request: Request[Any, Any, Any]) -> str | None:
