@@ -233,6 +233,34 @@ def test_viewer_follows_the_window_live(live_server: Any, admin: Admin,
     assert page.locator("#vote-UZ").is_disabled()
 
 
+# The page hides good news after 3.5 s. This drops exactly that one timer, so in the
+# test below only the window's close can take the "vote counted" line away.
+KEEP_GOOD_NEWS = """
+const later = window.setTimeout;
+window.setTimeout = (fn, ms, ...args) => (ms === 3500 ? 0 : later(fn, ms, ...args));
+"""
+
+
+def test_a_vote_counted_line_goes_the_moment_the_window_closes(
+        live_server: Any, admin: Admin, open_page: Any) -> None:
+    """A viewer must never read "vote counted" under "voting closed"."""
+    cid = live_server.new_contest()
+    admin.window(cid, "open")
+    page = open_page(f"{live_server.base_url}/vote/{cid}", PHONE)
+    page.context.add_init_script(KEEP_GOOD_NEWS)
+    page.reload()
+    page.click('#country-list button[data-country="KZ"]')
+    page.wait_for_selector('#window-state[data-state="open"]')
+    page.wait_for_selector('#remaining-text[data-remaining="20"]')
+    page.click("#vote-UZ")
+    page.wait_for_selector('#remaining-text[data-remaining="19"]')
+    page.wait_for_selector('#message[data-kind="ok"]:not(.hidden)')
+
+    admin.window(cid, "closed")
+    page.wait_for_selector('#window-state[data-state="closed"]')
+    expect(page.locator("#message")).to_be_hidden(timeout=1000)
+
+
 def test_index_links_every_contest(live_server: Any, open_page: Any) -> None:
     cid = live_server.new_contest()
     page = open_page(f"{live_server.base_url}/", DESK)

@@ -357,6 +357,7 @@ function startLive() {
       }
       if (results.window && results.window !== state.window) {
         state.window = results.window;
+        if (state.window === "closed" && state.lastMessage?.kind === "ok") hideMessage();
         render();
       }
     },
@@ -373,8 +374,7 @@ function startLive() {
   }, 15000);
 }
 
-// Support hook: cast a vote as a tap would (tests use it to reach refusals the buttons
-// would not offer, e.g. a closed window seen by a stale page).
+// Support hook: a vote as a tap casts it, for refusals the buttons would not offer.
 window.__voteActions = { castVote };
 
 async function main() {
