@@ -1,13 +1,15 @@
 """The console's integrity section (docs/api.md, "Contest set-up" and "Integrity"): the
 producer decides who sees the standings before the broadcast announces them, hands
 read tokens to graphics systems and takes them back, reads the integrity report, and
-voids a voter's votes with a reason. The admin token travels in the bearer header only."""
+voids the votes of a voter or a network (within a time range if one is set) with a
+reason. The admin token travels in the bearer header only."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,11 +37,11 @@ def results(live_server: Any, cid: str, token: str | None = None, **params: str)
                      headers=headers, timeout=10)
 
 
-def open_console(live_server: Any, open_page: Any, cid: str) -> Any:
+def open_console(live_server: Any, open_page: Any, cid: str, **context: Any) -> Any:
     """The console of `cid`, signed in, its integrity section loaded; every request URL
     it sends is kept in `page.urls`."""
     page = open_page(f"{live_server.base_url}/console/{cid}", DESK,
-                     permissions=["clipboard-read", "clipboard-write"])
+                     permissions=["clipboard-read", "clipboard-write"], **context)
     page.urls = []
     page.on("request", lambda request: page.urls.append(request.url))
     console_sign_in(page, live_server.admin_token)
@@ -160,7 +162,7 @@ def test_the_report_shows_the_votes_and_a_void_takes_a_voter_s_votes_out(
     voter = fastest.get_attribute("data-voter")
     assert voter and len(voter) == 64
     fastest.locator("button").click()  # "Void…": the voter goes into the form
-    assert page.input_value("#void-voter") == voter
+    assert page.input_value("#void-target") == voter
     page.fill("#void-reason", "one phone, four votes in a second")
 
     page.click("#void-votes")  # armed, nothing voided yet
@@ -184,6 +186,42 @@ def test_the_report_shows_the_votes_and_a_void_takes_a_voter_s_votes_out(
     assert_no_credential_in_urls(page, live_server.admin_token)
 
 
+def test_a_network_from_the_report_is_voided_from_the_moment_its_burst_began(
+        live_server: Any, admin: Admin, open_page: Any) -> None:
+    """A burst from one network: the producer voids that network's votes received since
+    the burst began, and the votes it sent before keep counting."""
+    cid = live_server.new_contest()
+    admin.window(cid, "open")
+    admin.vote(cid, admin.voter_token(cid, "+994500000005", "AZ"), "KZ", str(uuid.uuid4()))
+    admin.vote(cid, admin.voter_token(cid, "+77010000006", "KZ"), "UZ", str(uuid.uuid4()))
+    burst_from = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    eventually(lambda: datetime.now(UTC) >= burst_from, "the burst's first second begins")
+    stuffer = admin.voter_token(cid, "+994500000007", "AZ")
+    for entry in ("GE", "GE", "KZ"):
+        admin.vote(cid, stuffer, entry, str(uuid.uuid4()))
+    page = open_console(live_server, open_page, cid, timezone_id="UTC")
+
+    busiest = page.locator("#integrity-networks tbody tr").first  # all from this host
+    network = busiest.get_attribute("data-network")
+    busiest.locator("button").click()  # "Void…": the network goes into the form
+    assert page.input_value("#void-kind") == "network"
+    assert page.input_value("#void-target") == network
+    page.fill("#void-from", burst_from.strftime("%Y-%m-%dT%H:%M:%S"))  # the desk's time: UTC
+    page.fill("#void-reason", "a burst from one network")
+    page.click("#void-votes")
+    page.click("#void-votes")
+    void_row = page.locator("#voids tr[data-void]")
+    void_row.wait_for()
+    assert void_row.get_attribute("data-votes") == "3"
+    assert "Votes voided: 3" in page.locator("#action-msg").inner_text()
+
+    (void,) = admin.get(f"/api/v1/contests/{cid}/voids")
+    assert void["rule"]["networks"] == [network] and "until" not in void["rule"]
+    assert datetime.fromisoformat(void["rule"]["from"]) == burst_from
+    ledger = admin.get(f"/api/v1/contests/{cid}/results?source=ledger&view=full")
+    assert ledger["votes"] == {"AZ": {"KZ": 1}, "KZ": {"UZ": 1}}
+
+
 def test_a_void_the_form_or_the_server_refuses_is_explained(
         live_server: Any, admin: Admin, open_page: Any) -> None:
     cid = live_server.new_contest()
@@ -194,7 +232,7 @@ def test_a_void_the_form_or_the_server_refuses_is_explained(
     admin.post(f"/api/v1/contests/{cid}/seal")  # (or the seal the lock made already)
     page = open_console(live_server, open_page, cid)
 
-    page.fill("#void-voter", "not a hash")
+    page.fill("#void-target", "not a hash")
     page.fill("#void-reason", "test")
     page.click("#void-votes")
     page.click("#void-votes")

@@ -1,8 +1,9 @@
 // The console's integrity section (docs/api.md, "Contest set-up" and "Integrity"): the
 // contest's results visibility (who sees standings before the broadcast announces them),
 // read tokens for graphics systems and scrutineers (minted with a label, shown once in
-// this tab, listed, revoked), the integrity report's main figures, and voids of one
-// voter's votes with a reason, with the list of voids. Every call is the console's
+// this tab, listed, revoked), the integrity report's main figures, and voids (the votes
+// of a voter, a network or a token, within a time range if one is set) with a reason,
+// with the list of voids. Every call is the console's
 // `admin` (the admin token in the bearer header only); revoking and voiding take two taps
 // (console-confirm.js). The last answers are kept, so a language switch redraws them
 // without asking the server again.
@@ -11,7 +12,13 @@ import { confirmButton } from "./console-confirm.js";
 import { t, tr } from "./console-i18n.js";
 
 const TOP = 8; // rows per list of the report
-const VOTER_HASH = /^[0-9a-f]{64}$/;
+// What a void can name from the form, as the API's rule takes it (hashes as the report
+// shows them; a network may also be written as its CIDR prefix).
+const TARGETS = {
+  voter: { field: "voters", pattern: /^[0-9a-f]{64}$/ },
+  network: { field: "networks", pattern: /^([0-9a-f]{32}|[0-9a-f.:]{2,39}\/[0-9]{1,3})$/ },
+  token: { field: "tokens", pattern: /^[0-9a-f]{32}$/ },
+};
 
 const view = { visibility: null, tokens: null, minted: null, report: null, voids: null };
 let ctx = null; // {cid, admin, message, explain}
@@ -176,13 +183,12 @@ function renderReport() {
     "div", { dataset: { figure: name } }, h("dt", {}, label), h("dd", {}, value))));
   const networks = r.networks.slice(0, TOP).map((n) => h("tr", { dataset: { network: n.network } },
     h("td", { class: "hash", title: n.network }, hash(n.network)),
-    num(n.votes), h("td", { class: "n" }, percent(n.share)), num(n.tokens)));
+    num(n.votes), h("td", { class: "n" }, percent(n.share)), num(n.tokens), useButton("network", n.network)));
   table("integrity-networks", [t("console.col_network"), t("console.col_votes"), t("console.col_share"),
-    t("console.ig_tokens")], networks, "console.ig_empty");
+    t("console.ig_tokens"), ""], networks, "console.ig_empty");
   const bursts = r.bursts.slice(0, TOP).map((b) => h("tr", { dataset: { voter: b.voter } },
     h("td", { class: "hash", title: b.voter }, hash(b.voter)), num(b.votes), num(b.most_in_window),
-    h("td", { class: "act" }, h("button",
-      { class: "btn slim", type: "button", onclick: () => pickVoter(b.voter) }, t("console.ig_use")))));
+    useButton("voter", b.voter)));
   table("integrity-bursts", [t("console.col_voter"), t("console.col_votes"),
     t("console.col_most", { seconds: r.burst_window_s }), ""], bursts, "console.ig_empty");
 }
@@ -196,9 +202,28 @@ async function loadReport() {
 
 // ---------------------------------------------------------------- voids
 
-function pickVoter(voter) {
-  $("#void-voter").value = voter;
-  $("#void-reason").focus();
+/** A report row's "Void…": its voter or network goes into the form. */
+function useButton(kind, value) {
+  return h("td", { class: "act" }, h("button", {
+    class: "btn slim", type: "button", onclick: () => {
+      $("#void-kind").value = kind;
+      $("#void-target").value = value;
+      $("#void-reason").focus();
+    },
+  }, t("console.ig_use")));
+}
+
+/** The rule the form describes, or null when it names nothing a void can take. The
+ * range's fields are the desk's local time; the rule carries them as UTC instants. */
+function formRule() {
+  const target = TARGETS[$("#void-kind").value];
+  const value = $("#void-target").value.trim().toLowerCase();
+  if (!target || !target.pattern.test(value)) return null;
+  const rule = { [target.field]: [value] };
+  for (const [id, field] of [["#void-from", "from"], ["#void-until", "until"]]) {
+    if ($(id).value) rule[field] = new Date($(id).value).toISOString();
+  }
+  return rule;
 }
 
 function ruleText(rule) {
@@ -225,17 +250,16 @@ async function loadVoids() {
   renderVoids();
 }
 
-async function voidVoter() {
-  const voter = $("#void-voter").value.trim().toLowerCase();
+async function castVoid() {
+  const rule = formRule();
   const reason = $("#void-reason").value.trim();
-  if (!VOTER_HASH.test(voter) || !reason) {
+  if (!rule || !reason) {
     ctx.message("error", t("console.void_bad"));
     return;
   }
-  const res = await ctx.admin("POST", "/voids", { rule: { voters: [voter] }, reason });
+  const res = await ctx.admin("POST", "/voids", { rule, reason });
   if (failed(res)) return;
-  $("#void-voter").value = "";
-  $("#void-reason").value = "";
+  for (const id of ["#void-target", "#void-reason", "#void-from", "#void-until"]) $(id).value = "";
   ctx.message("ok", t("console.void_msg", { n: res.data.votes }));
   await Promise.all([loadReport(), loadVoids()]);
 }
@@ -274,6 +298,6 @@ export function mountIntegrity(cid, admin, { message, explain }) {
   });
   $("#copy-read-token").addEventListener("click", copyToken);
   $("#void-form").addEventListener("submit", (event) => event.preventDefault());
-  confirmButton($("#void-votes"), "console.void", "console.void_armed", voidVoter);
+  confirmButton($("#void-votes"), "console.void", "console.void_armed", castVoid);
   return { load, retranslate, forget, follow };
 }
