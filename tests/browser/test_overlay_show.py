@@ -177,6 +177,26 @@ def test_guides_draw_the_action_and_graphics_safe_frames(live_server: Any,
     assert plain.locator("#guides").count() == 0
 
 
+def test_the_hide_scores_switch_waits_for_the_server_s_mode_before_it_takes_a_click(
+        live_server: Any, open_page: Any) -> None:
+    """Until the console has the server's mode, a click could be undone by the first
+    results to arrive; so the switch is off limits until then."""
+    cid = live_server.new_contest()
+    console = open_page(f"{live_server.base_url}/console/{cid}", DESK)
+    held: list[Any] = []
+    console.route("**/api/v1/ws-tickets", lambda route: held.append(route))  # no results yet
+    console_sign_in(console, live_server.admin_token)
+    assert console.is_disabled("#hide-scores")
+
+    for route in held:
+        route.continue_()
+    console.unroute("**/api/v1/ws-tickets")
+    console.wait_for_selector("#hide-scores:not([disabled])")
+    console.check("#hide-scores")
+    console.wait_for_function("() => document.querySelector('#action-msg').textContent !== ''")
+    assert console.is_checked("#hide-scores")
+
+
 def test_hide_scores_mode_takes_the_numbers_off_the_overlay(
         live_server: Any, admin: Admin, open_page: Any) -> None:
     cid = live_server.new_contest()

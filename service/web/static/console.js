@@ -74,8 +74,10 @@ function renderContest() {
   $("#window-note").classList.toggle("hidden", !revealStarted);
   $("#close-window").disabled = windowState === "closed";
   // Follow the server's hide-scores mode when it changes (another console), never
-  // undoing a click whose answer has not come back yet.
+  // undoing a click whose answer has not come back yet. Until the mode is known the
+  // switch takes no click: the first results would undo it.
   const hidden = state.results ? Boolean(state.results.hide_scores) : null;
+  $("#hide-scores").disabled = hidden === null;
   if (hidden !== null && hidden !== state.hideSeen) {
     state.hideSeen = hidden;
     $("#hide-scores").checked = hidden;
