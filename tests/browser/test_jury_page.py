@@ -161,5 +161,5 @@ def test_jury_drag_works_with_touch(live_server: Any, admin: Admin, open_page: A
     expected.insert(expected.index("AM"), "TM")
     page.wait_for_function(
         "(want) => JSON.stringify([...document.querySelectorAll('#ranking .row')]"
-        ".map(e => e.dataset.country)) === JSON.stringify(want)", arg=expected, timeout=3000)
+        ".map(e => e.dataset.country)) === JSON.stringify(want)", arg=expected, timeout=15_000)
     assert page.evaluate("window.__jury.ranking") == expected

@@ -88,7 +88,7 @@ def run_up_to_the_reveal(live_server: Any, admin: Admin) -> str:
 
 
 def check_on_air(overlay: Any, where: str) -> None:
-    overlay.wait_for_function(SETTLED, timeout=5000)
+    overlay.wait_for_function(SETTLED, timeout=15_000)
     assert overlay.evaluate(CUT_TEXT) == [], where
     assert overlay.evaluate(OUTSIDE_FRAME, GRAPHICS_SAFE) == [], where
 
@@ -150,7 +150,7 @@ def test_a_whole_show_goes_on_air_marked_complete_and_inside_the_frame(
             shot(overlay, "overlay-last-step")
 
     # The 24th step was on air (above); only then the winner.
-    overlay.wait_for_selector('#moment[data-step="final"]', timeout=6000)
+    overlay.wait_for_selector('#moment[data-step="final"]', timeout=15_000)
     assert three_digit_chip, "the show had a three-digit televote chip (the +109 case)"
     check_on_air(overlay, "the winner")
     seen = {h["revealed"] for h in overlay.evaluate("window.__overlay.history")}

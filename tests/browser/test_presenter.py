@@ -27,7 +27,7 @@ def sign_in(page: Any, token: str) -> None:
 
 
 def revealed(page: Any, n: int) -> None:
-    page.wait_for_selector(f'#p-progress[data-revealed="{n}"]', timeout=5000)
+    page.wait_for_selector(f'#p-progress[data-revealed="{n}"]', timeout=15_000)
 
 
 def test_keys_step_the_reveal_and_each_line_says_whose_result_it_is(live_server: Any,

@@ -68,9 +68,9 @@ def test_reveal_steps_appear_on_overlay_in_order(live_server: Any, admin: Admin,
             top = step.get("to") or next(iter(step["points"]))
         else:
             top = max(step["points"], key=lambda c: _value(step["points"][c]))
-        overlay.wait_for_selector(f'#board[data-revealed="{k}"]', timeout=5000)
+        overlay.wait_for_selector(f'#board[data-revealed="{k}"]', timeout=15_000)
         # Every step is on air, the last one too (the winner follows it, checked below).
-        overlay.wait_for_selector(f'#moment[data-step="{k}"]', timeout=5000)
+        overlay.wait_for_selector(f'#moment[data-step="{k}"]', timeout=15_000)
         assert overlay.locator("#moment").get_attribute("data-to") == top
         highlight = "tele" if step["body"] == "televote" else "twelve"
         overlay.wait_for_selector(f'#board .ov-row.{highlight}[data-country="{top}"]')
@@ -214,4 +214,4 @@ def test_overlay_resyncs_on_seq_gap_and_reconnects(live_server: Any, open_page: 
 
     # A dropped connection is re-opened (with backoff).
     context_page.evaluate("window.__fakes[1].onclose({code: 1006})")
-    context_page.wait_for_function("() => window.__fakes.length === 3", timeout=3000)
+    context_page.wait_for_function("() => window.__fakes.length === 3", timeout=15_000)

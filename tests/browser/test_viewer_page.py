@@ -224,12 +224,12 @@ def test_viewer_follows_the_window_live(live_server: Any, admin: Admin,
     assert page.locator("#lang").input_value() == "zh"
     assert page.locator("#vote-UZ").is_disabled()
     admin.window(cid, "open")
-    page.wait_for_selector('#window-state[data-state="open"]', timeout=3000)
+    page.wait_for_selector('#window-state[data-state="open"]')
     assert page.locator("#window-state").inner_text() == "投票进行中"
     page.wait_for_selector("#vote-UZ:not([disabled])")
     shot(page, "vote-chinese-open")
     admin.window(cid, "closed")
-    page.wait_for_selector('#window-state[data-state="closed"]', timeout=3000)
+    page.wait_for_selector('#window-state[data-state="closed"]')
     assert page.locator("#vote-UZ").is_disabled()
 
 
@@ -258,7 +258,7 @@ def test_a_vote_counted_line_goes_the_moment_the_window_closes(
 
     admin.window(cid, "closed")
     page.wait_for_selector('#window-state[data-state="closed"]')
-    expect(page.locator("#message")).to_be_hidden(timeout=1000)
+    expect(page.locator("#message")).to_be_hidden()
 
 
 def test_index_links_every_contest(live_server: Any, open_page: Any) -> None:
