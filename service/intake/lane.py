@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 from litestar.config.cors import CORSConfig
@@ -35,6 +36,7 @@ from service.core.errors import (
 from service.intake.models import VoteIn
 from service.intake.single_vote import cast_vote
 from service.runtime import Runtime
+from service.security.guards import bearer_of, no_bearer, verified_claims
 from service.security.tokens import VoterClaims
 
 log = logging.getLogger("silkvote.intake.lane")
@@ -43,7 +45,6 @@ ROUTE = "/api/v1/contests/{cid}/votes"
 _PREFIX = "/api/v1/contests/"
 _SUFFIX = "/votes"
 _JSON = (b"content-type", b"application/json")
-_NO_TOKEN = "send a token in 'Authorization: Bearer <token>'"
 _EMPTY = object()  # no body at all: the framework reports it with the fields, not as JSON
 
 
@@ -93,7 +94,7 @@ class VoteLane:
             data = self._fast_decode(body)  # one typed pass when the body is good
             if data is None:
                 raw = self._parse(body)
-            voter, token = self._claims(headers, cid)
+            voter, token = self._claims(scope, cid)
             if data is None:
                 data = self._convert(raw, scope)
             client = scope.get("client")
@@ -181,24 +182,17 @@ class VoteLane:
         path = scope["path"] + ("?" + query.decode("latin-1") if query else "")
         return _Refusal(f"Validation failed for POST {path}: {key}: {text}")
 
-    def _claims(self, headers: list[tuple[bytes, bytes]], cid: str
-                ) -> tuple[VoterClaims, str]:
-        """The verified claims of the bearer token, and the token."""
-        token = None
-        for name, value in headers:
-            if name == b"authorization":
-                scheme, _, rest = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and rest.strip():
-                    token = rest.strip()
-                break
+    def _claims(self, scope: Any, cid: str) -> tuple[VoterClaims, str]:
+        """The verified claims of the bearer token, and the token: the rules of the
+        framework route's `voter_claims` (`security/guards.py`), on raw ASGI headers."""
+        header = next((value.decode("latin-1") for name, value in scope["headers"]
+                       if name == b"authorization"), None)
+        token = bearer_of(header)
         if token is None:
-            raise ApiError(401, "unauthorized", _NO_TOKEN)
-        claims = self._rt().signer.verify(token, VoterClaims)
-        if claims is None:
-            raise ApiError(401, "unauthorized", "voter token is invalid or expired")
-        if claims.contest != cid:
-            raise ApiError(403, "forbidden", "this voter token belongs to another contest")
-        return claims, token
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"),
+                             keep_blank_values=True)
+            raise no_bearer("token" in query)
+        return verified_claims(self._rt().signer, token, VoterClaims, cid, "voter token"), token
 
     def _cors(self, headers: list[tuple[bytes, bytes]], out: list[tuple[bytes, bytes]]) -> None:
         """What Litestar's CORS middleware adds to the answer of a cross-origin request."""

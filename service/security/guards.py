@@ -13,7 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from service.contests.read_tokens import ReadGrant
-from service.core.errors import forbidden, unauthorized
+from service.core.errors import ApiError, forbidden, unauthorized
 from service.runtime import runtime_of
 from service.security.credentials import secrets_equal
 from service.security.tokens import Claims, TokenSigner
@@ -27,7 +27,12 @@ def bearer_token(connection: Connection) -> str | None:
     Never from the URL: URLs are written to proxy and access logs, browser history
     and `Referer` headers. Websockets from a browser, which cannot send the header,
     use a single-use ticket instead (`security/ws_tickets.py`)."""
-    header = connection.headers.get("authorization")
+    return bearer_of(connection.headers.get("authorization"))
+
+
+def bearer_of(header: str | None) -> str | None:
+    """The token of an `Authorization` header's value, if it is a bearer one (the rule
+    `bearer_token` and the vote lane, which reads raw ASGI headers, both apply)."""
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
@@ -35,11 +40,17 @@ def bearer_token(connection: Connection) -> str | None:
     return None
 
 
+def no_bearer(token_in_query: bool) -> ApiError:
+    """The 401 for a request without a bearer token; one sent in the URL is told why it
+    was not read."""
+    where = " (never in the URL)" if token_in_query else ""
+    return unauthorized(f"send a token in 'Authorization: Bearer <token>'{where}")
+
+
 def require_bearer(connection: Connection) -> str:
     token = bearer_token(connection)
     if token is None:
-        where = (" (never in the URL)" if "token" in connection.query_params else "")
-        raise unauthorized(f"send a token in 'Authorization: Bearer <token>'{where}")
+        raise no_bearer("token" in connection.query_params)
     return token
 
 
@@ -47,7 +58,13 @@ def contest_claims(connection: Connection, signer: TokenSigner, kind: type[Claim
                    contest_id: str, what: str) -> Claims:
     """The verified claims of the bearer token (`what`: "voter token", "juror session"),
     which must be of `kind` and belong to `contest_id`."""
-    claims = signer.verify(require_bearer(connection), kind)
+    return verified_claims(signer, require_bearer(connection), kind, contest_id, what)
+
+
+def verified_claims(signer: TokenSigner, token: str, kind: type[Claims], contest_id: str,
+                    what: str) -> Claims:
+    """`token`'s claims, of `kind` and for `contest_id`, or the 401/403 that says why not."""
+    claims = signer.verify(token, kind)
     if claims is None:
         raise unauthorized(f"{what} is invalid or expired")
     if claims.contest != contest_id:

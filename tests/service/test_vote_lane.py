@@ -84,8 +84,9 @@ def auth_headers(kind: str, contest: dict[str, str]) -> dict[str, str]:
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=vote_bodies, who=auth, content_type=st.sampled_from(
-    ["application/json", "text/plain", None]), query=st.sampled_from(["", "?a=1"]))
+@given(body=vote_bodies, who=auth,
+       content_type=st.sampled_from(["application/json", "text/plain", None]),
+       query=st.sampled_from(["", "?a=1", "?token=abc", "?token="]))
 def test_any_request_to_a_closed_contest_gets_the_frameworks_answer(
         live_server: LiveServer, framework_server: LiveServer, contest: dict[str, str],
         body: bytes, who: str, content_type: str | None, query: str) -> None:
