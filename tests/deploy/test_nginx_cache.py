@@ -18,7 +18,7 @@ import pytest
 
 from loadtests.bench.http_client import connect_http, http_request
 from tests.conftest import LiveServer
-from tests.harness.nginx import Nginx, nginx_binary, start_nginx
+from tests.harness.nginx import Nginx, nginx_or_skip
 from tests.harness.results_watch import Voting, origin_results_answers
 
 POLL_SECONDS = 6.0
@@ -26,13 +26,8 @@ POLLERS = 32
 MAX_AGE_S = 2.0
 @pytest.fixture(scope="module")
 def nginx(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    binary = nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed and could not be: `make nginx` installs Debian's "
-                    "nginx package (needs root and apt)")
-    server = start_nginx(binary, live_server.port, Path(tmp_path_factory.mktemp("nginx")))
-    yield server
-    server.stop()
+    with nginx_or_skip(live_server.port, Path(tmp_path_factory.mktemp("nginx"))) as server:
+        yield server
 
 
 async def poll(port: int, path: str, until: float) -> list[tuple[float, int]]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.harness.server import free_port
 from tests.harness.waiting import wait_until
@@ -88,3 +91,18 @@ def start_nginx(binary: str, upstream_port: int, folder: Path, workers: int = 1)
         server.stop()
         raise
     return server
+
+
+@contextmanager
+def nginx_or_skip(upstream_port: int, folder: Path) -> Iterator[Nginx]:
+    """nginx in front of `upstream_port` for a test, stopped after it; the test is
+    skipped, saying how to install nginx, where there is none."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip("nginx is not installed and could not be: `make nginx` installs Debian's "
+                    "nginx package (needs root and apt)")
+    server = start_nginx(binary, upstream_port, folder)
+    try:
+        yield server
+    finally:
+        server.stop()

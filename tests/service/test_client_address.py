@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer, Stores, start_server
-from tests.harness.nginx import Nginx, nginx_binary, start_nginx
+from tests.harness.nginx import Nginx, nginx_or_skip
 from tests.service.helpers import room_in_this_minute
 
 LOGIN_LIMIT = 5  # wrong juror codes per client address and minute
@@ -122,13 +122,8 @@ async def test_a_peer_that_is_not_a_trusted_proxy_is_the_client_whatever_it_forw
 def nginx(proxied_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Nginx]:
     """The shipped deploy/nginx-cache.conf in front of the proxied server."""
-    binary = nginx_binary()
-    if binary is None:
-        pytest.skip("nginx is not installed and could not be: `make nginx` installs Debian's "
-                    "nginx package (needs root and apt)")
-    server = start_nginx(binary, proxied_server.port, Path(tmp_path_factory.mktemp("nginx")))
-    yield server
-    server.stop()
+    with nginx_or_skip(proxied_server.port, Path(tmp_path_factory.mktemp("nginx"))) as server:
+        yield server
 
 
 async def test_through_a_real_nginx_a_forged_header_neither_dodges_nor_frames(
