@@ -67,5 +67,5 @@ class HeadWithBody:
     def is_closing(self) -> bool:
         return self._transport.is_closing()
 
-    def __getattr__(self, name: str) -> Any:  # get_extra_info, write_eof, …
+    def __getattr__(self, name: str) -> Any:  # get_extra_info, pause_reading, …
         return getattr(self._transport, name)
