@@ -70,3 +70,45 @@ async def test_without_a_spare_core_a_burst_stays_one_batch(
     decisions, batches = await _burst(stores, live_server, api, FixedMeter(False))
     assert {d.outcome for d in decisions} == {"accepted"}
     assert batches == 1
+
+
+async def test_without_a_spare_core_votes_arriving_during_a_write_wait_for_it_as_one_batch(
+        stores: Stores, live_server: LiveServer, api: object) -> None:
+    """When workers share every core, a write in flight is the window: votes that arrive
+    meanwhile gather into the next batch instead of each commit window starting a
+    transaction of its own. Two workers cutting 2 ms slices wrote 4-vote transactions
+    and fell below one worker's vote rate (docs/benchmarks.md)."""
+    cid = live_server.new_contest()
+    await open_window(api, live_server, cid)  # type: ignore[arg-type]
+    pool = await create_pool(stores.database_url)
+    redis = create_redis(stores.redis_url)
+    window_ms = 5.0
+    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=window_ms, max_batch=512,
+                               meter=FixedMeter(False))
+
+    def vote() -> PendingVote:
+        voter = os.urandom(32)
+        return PendingVote(cid, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")
+
+    before = _batches_written()
+    blocker = await pool.acquire()
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        # the first batch's write waits on the contest row (record_votes takes it FOR SHARE)
+        await blocker.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", cid)
+        first = asyncio.ensure_future(committer.submit(vote()))
+        later = []
+        for _ in range(4):  # each arrival after a whole commit window has passed
+            await asyncio.sleep(window_ms * 3 / 1000)
+            later.append(asyncio.ensure_future(committer.submit(vote())))
+        await asyncio.sleep(window_ms * 3 / 1000)
+        await holding.rollback()
+        decisions = await asyncio.gather(first, *later)
+        await committer.stop()
+    finally:
+        await pool.release(blocker)
+        await pool.close()
+        await redis.aclose()
+    assert {d.outcome for d in decisions} == {"accepted"}
+    assert _batches_written() - before == 2  # the blocked one, then the four together
