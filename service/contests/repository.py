@@ -28,7 +28,11 @@ def new_contest_id(name: str) -> str:
     return f"{slug}-{secrets.token_hex(3)}"
 
 
-LEDGER_HASH_PARTITIONS = 8  # per contest: spreads one show's inserts and index pages
+# Per contest: spreads one show's inserts and index pages over that many B-trees. Each
+# batch pays for every sub-partition it plans and touches: with 8, a batch of 32 votes
+# cost PostgreSQL about a quarter more CPU than with 4, for no more batch throughput
+# (docs/benchmarks.md). Contests created before keep their 8.
+LEDGER_HASH_PARTITIONS = 4
 
 
 def partition_name(contest_id: str) -> str:
