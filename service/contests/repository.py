@@ -43,18 +43,21 @@ def partition_name(contest_id: str) -> str:
     return name
 
 
-async def create_ledger_partition(conn: Conn, contest_id: str) -> None:
+async def create_ledger_partition(conn: Conn, contest_id: str,
+                                  hash_partitions: int = LEDGER_HASH_PARTITIONS) -> None:
     """The contest's slice of the ledger, itself split by hash of the dedupe key.
 
     The service's role owns no table, so the owner's SECURITY DEFINER function creates
     them, each with its TRUNCATE guard (migrations/0010).
     """
     await conn.execute("SELECT create_ledger_partition($1, $2, $3)",
-                       contest_id, partition_name(contest_id), LEDGER_HASH_PARTITIONS)
+                       contest_id, partition_name(contest_id), hash_partitions)
 
 
-async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int) -> str:
-    """Store a validated definition and its ledger partition in one transaction."""
+async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int,
+                         hash_partitions: int = LEDGER_HASH_PARTITIONS) -> str:
+    """Store a validated definition and its ledger partition in one transaction
+    (`hash_partitions`: the ledger microbench compares splits, loadtests/bench)."""
     contest_id = definition.id or new_contest_id(definition.name)
     rules = msgspec.to_builtins(definition.rules)
     async with conn.transaction():
@@ -76,7 +79,7 @@ async def insert_contest(conn: Conn, definition: ContestIn, vote_cap: int) -> st
             "INSERT INTO voting_countries (contest_id, country, position) VALUES ($1, $2, $3)",
             [(contest_id, c, i) for i, c in enumerate(definition.voting_countries)],
         )
-        await create_ledger_partition(conn, contest_id)
+        await create_ledger_partition(conn, contest_id, hash_partitions)
         await record_event(conn, contest_id, "admin", "contest_created", {"name": definition.name})
     return contest_id
 
