@@ -112,3 +112,44 @@ async def test_without_a_spare_core_votes_arriving_during_a_write_wait_for_it_as
         await redis.aclose()
     assert {d.outcome for d in decisions} == {"accepted"}
     assert _batches_written() - before == 2  # the blocked one, then the four together
+
+
+async def test_without_a_spare_core_a_few_votes_left_after_a_write_wait_a_window_for_company(
+        stores: Stores, live_server: LiveServer, api: object) -> None:
+    """The few votes that arrived while a batch was written are not a transaction of
+    their own at once: the requests just answered send their next votes within the
+    commit window, and they go together. Written at once, every other transaction of
+    two busy workers held one or two votes (docs/benchmarks.md)."""
+    cid = live_server.new_contest()
+    await open_window(api, live_server, cid)  # type: ignore[arg-type]
+    pool = await create_pool(stores.database_url)
+    redis = create_redis(stores.redis_url)
+    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=200, max_batch=512,
+                               meter=FixedMeter(False))
+
+    def vote() -> PendingVote:
+        voter = os.urandom(32)
+        return PendingVote(cid, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")
+
+    before = _batches_written()
+    blocker = await pool.acquire()
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        await blocker.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", cid)
+        first = asyncio.ensure_future(committer.submit(vote()))
+        await asyncio.sleep(0.3)  # past the window: the first batch is being written
+        during = [asyncio.ensure_future(committer.submit(vote())) for _ in range(2)]
+        await asyncio.sleep(0)
+        await holding.rollback()
+        await first  # answered: its client's next votes come a round trip later,
+        await asyncio.sleep(0.05)  # well within the window (the stimulus, not a wait)
+        after = [asyncio.ensure_future(committer.submit(vote())) for _ in range(6)]
+        decisions = await asyncio.gather(*during, *after)
+        await committer.stop()
+    finally:
+        await pool.release(blocker)
+        await pool.close()
+        await redis.aclose()
+    assert {d.outcome for d in decisions} == {"accepted"}
+    assert _batches_written() - before == 2  # the first, then the eight together
