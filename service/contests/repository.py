@@ -29,9 +29,9 @@ def new_contest_id(name: str) -> str:
 
 
 # Per contest: spreads one show's inserts and index pages over that many B-trees. Each
-# batch pays for every sub-partition it plans and touches: with 8, a batch of 32 votes
-# cost PostgreSQL about a quarter more CPU than with 4, for no more batch throughput
-# (docs/benchmarks.md). Contests created before keep their 8.
+# call of record_votes pays for every sub-partition it plans and touches: with 8, a
+# call of 8 to 24 votes cost PostgreSQL about 200 µs (a sixth) more CPU than with 4
+# (`python -m loadtests.bench.ledger_calls`). Contests created before keep their 8.
 LEDGER_HASH_PARTITIONS = 4
 
 
