@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
 
 from service.core import metrics
 from service.intake.committer import MIN_CUT, GroupCommitter
@@ -72,44 +77,63 @@ async def test_without_a_spare_core_a_burst_stays_one_batch(
     assert batches == 1
 
 
+@dataclass
+class HeldLedger:
+    """A committer without a spare core, on a contest whose row the test holds, so its
+    first batch's write waits (record_votes takes the row FOR SHARE) until `release()`."""
+
+    committer: GroupCommitter
+    contest: str
+    holding: asyncpg.transaction.Transaction
+
+    def vote(self) -> asyncio.Future[Decision]:
+        voter = os.urandom(32)
+        return asyncio.ensure_future(self.committer.submit(
+            PendingVote(self.contest, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")))
+
+    async def release(self) -> None:
+        await self.holding.rollback()
+
+
+@asynccontextmanager
+async def held_ledger(stores: Stores, live_server: LiveServer, api: object,
+                      window_ms: float) -> AsyncIterator[HeldLedger]:
+    cid = live_server.new_contest()
+    await open_window(api, live_server, cid)  # type: ignore[arg-type]
+    pool = await create_pool(stores.database_url)
+    redis = create_redis(stores.redis_url)
+    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=window_ms, max_batch=512,
+                               meter=FixedMeter(False))
+    blocker = await pool.acquire()
+    try:
+        holding = blocker.transaction()
+        await holding.start()
+        await blocker.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", cid)
+        yield HeldLedger(committer, cid, holding)
+        await committer.stop()
+    finally:
+        await pool.release(blocker)
+        await pool.close()
+        await redis.aclose()
+
+
 async def test_without_a_spare_core_votes_arriving_during_a_write_wait_for_it_as_one_batch(
         stores: Stores, live_server: LiveServer, api: object) -> None:
     """When workers share every core, a write in flight is the window: votes that arrive
     meanwhile gather into the next batch instead of each commit window starting a
     transaction of its own. Two workers cutting 2 ms slices wrote 4-vote transactions
     and fell below one worker's vote rate (docs/benchmarks.md)."""
-    cid = live_server.new_contest()
-    await open_window(api, live_server, cid)  # type: ignore[arg-type]
-    pool = await create_pool(stores.database_url)
-    redis = create_redis(stores.redis_url)
-    window_ms = 5.0
-    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=window_ms, max_batch=512,
-                               meter=FixedMeter(False))
-
-    def vote() -> PendingVote:
-        voter = os.urandom(32)
-        return PendingVote(cid, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")
-
+    window_s = 0.005
     before = _batches_written()
-    blocker = await pool.acquire()
-    try:
-        holding = blocker.transaction()
-        await holding.start()
-        # the first batch's write waits on the contest row (record_votes takes it FOR SHARE)
-        await blocker.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", cid)
-        first = asyncio.ensure_future(committer.submit(vote()))
+    async with held_ledger(stores, live_server, api, window_s * 1000) as ledger:
+        first = ledger.vote()
         later = []
         for _ in range(4):  # each arrival after a whole commit window has passed
-            await asyncio.sleep(window_ms * 3 / 1000)
-            later.append(asyncio.ensure_future(committer.submit(vote())))
-        await asyncio.sleep(window_ms * 3 / 1000)
-        await holding.rollback()
+            await asyncio.sleep(window_s * 3)
+            later.append(ledger.vote())
+        await asyncio.sleep(window_s * 3)
+        await ledger.release()
         decisions = await asyncio.gather(first, *later)
-        await committer.stop()
-    finally:
-        await pool.release(blocker)
-        await pool.close()
-        await redis.aclose()
     assert {d.outcome for d in decisions} == {"accepted"}
     assert _batches_written() - before == 2  # the blocked one, then the four together
 
@@ -120,36 +144,16 @@ async def test_without_a_spare_core_a_few_votes_left_after_a_write_wait_a_window
     their own at once: the requests just answered send their next votes within the
     commit window, and they go together. Written at once, every other transaction of
     two busy workers held one or two votes (docs/benchmarks.md)."""
-    cid = live_server.new_contest()
-    await open_window(api, live_server, cid)  # type: ignore[arg-type]
-    pool = await create_pool(stores.database_url)
-    redis = create_redis(stores.redis_url)
-    committer = GroupCommitter(pool, LiveTallies(redis), window_ms=200, max_batch=512,
-                               meter=FixedMeter(False))
-
-    def vote() -> PendingVote:
-        voter = os.urandom(32)
-        return PendingVote(cid, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")
-
     before = _batches_written()
-    blocker = await pool.acquire()
-    try:
-        holding = blocker.transaction()
-        await holding.start()
-        await blocker.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", cid)
-        first = asyncio.ensure_future(committer.submit(vote()))
+    async with held_ledger(stores, live_server, api, window_ms=200) as ledger:
+        first = ledger.vote()
         await asyncio.sleep(0.3)  # past the window: the first batch is being written
-        during = [asyncio.ensure_future(committer.submit(vote())) for _ in range(2)]
+        during = [ledger.vote() for _ in range(2)]
         await asyncio.sleep(0)
-        await holding.rollback()
+        await ledger.release()
         await first  # answered: its client's next votes come a round trip later,
         await asyncio.sleep(0.05)  # well within the window (the stimulus, not a wait)
-        after = [asyncio.ensure_future(committer.submit(vote())) for _ in range(6)]
+        after = [ledger.vote() for _ in range(6)]
         decisions = await asyncio.gather(*during, *after)
-        await committer.stop()
-    finally:
-        await pool.release(blocker)
-        await pool.close()
-        await redis.aclose()
     assert {d.outcome for d in decisions} == {"accepted"}
     assert _batches_written() - before == 2  # the first, then the eight together
