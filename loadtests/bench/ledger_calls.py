@@ -11,7 +11,6 @@ figure is the backend's own CPU time (from /proc), not wall time.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import statistics
 import tempfile
@@ -21,20 +20,14 @@ from pathlib import Path
 import asyncpg
 import click
 
+from loadtests.bench.sampling import cpu_seconds
 from service.contests.demo import demo_definition
 from service.contests.repository import LEDGER_HASH_PARTITIONS, insert_contest, set_window
 from service.intake.ledger import PendingVote, app_dedupe_key, record_votes
 from service.stores.postgres import connect
 from tests.harness.stores import open_stores
 
-_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _CAP = 20
-
-
-def _backend_cpu_s(pid: int) -> float:
-    """User + system CPU of a PostgreSQL backend on this machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
 
 class Contest:
@@ -74,10 +67,10 @@ async def _cpu_per_call(conn: asyncpg.Connection, contest: Contest, size: int,
     batches = [contest.votes(size) for _ in range(calls)]
     for warm in batches[:5]:  # the function's plans, made on its first calls
         await record_votes(conn, contest.cid, warm)
-    before = _backend_cpu_s(pid)
+    before = cpu_seconds([pid])
     for batch in batches[5:]:
         await record_votes(conn, contest.cid, batch)
-    return (_backend_cpu_s(pid) - before) / (calls - 5) * 1e6
+    return (cpu_seconds([pid]) - before) / (calls - 5) * 1e6
 
 
 async def _run(partitions: list[int], sizes: list[int], rounds: int, votes: int) -> None:

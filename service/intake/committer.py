@@ -92,7 +92,7 @@ class GroupCommitter:
         """How many batches may be written at once. Without a spare core, one: the write
         in flight is the window, and what arrives meanwhile becomes the next batch. Slices
         cut by the commit window alone stayed at a few votes each with two workers, and
-        every transaction's fixed cost (about 0.5 ms of PostgreSQL CPU) went to a handful."""
+        every transaction's fixed cost (0.6-1 ms of PostgreSQL CPU) went to a handful."""
         return self._max_in_flight if self._meter.cut_early else 1
 
     def _cut_size(self) -> int:

@@ -33,6 +33,12 @@ class FixedMeter(SpareCoreMeter):
         return None
 
 
+def _new_vote(contest: str) -> PendingVote:
+    """A first vote of a new voter, from Kazakhstan for Uzbekistan."""
+    voter = os.urandom(32)
+    return PendingVote(contest, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")
+
+
 def _batches_written() -> float:
     return sum(s.value for s in metrics.COMMIT_BATCH_SIZE.collect()[0].samples
                if s.name.endswith("_count"))
@@ -47,8 +53,7 @@ async def _burst(stores: Stores, live_server: LiveServer, api: object,
     redis = create_redis(stores.redis_url)
     committer = GroupCommitter(pool, LiveTallies(redis), window_ms=50, max_batch=512,
                                meter=meter)
-    votes = [PendingVote(cid, app_dedupe_key(v, "tap"), v, "KZ", "UZ", "app")
-             for v in (os.urandom(32) for _ in range(BURST))]
+    votes = [_new_vote(cid) for _ in range(BURST)]
     before = _batches_written()
     try:
         decisions = await asyncio.gather(*(committer.submit(v) for v in votes))
@@ -87,9 +92,7 @@ class HeldLedger:
     holding: asyncpg.transaction.Transaction
 
     def vote(self) -> asyncio.Future[Decision]:
-        voter = os.urandom(32)
-        return asyncio.ensure_future(self.committer.submit(
-            PendingVote(self.contest, app_dedupe_key(voter, "tap"), voter, "KZ", "UZ", "app")))
+        return asyncio.ensure_future(self.committer.submit(_new_vote(self.contest)))
 
     async def release(self) -> None:
         await self.holding.rollback()
