@@ -28,6 +28,7 @@ class PhaseResult:
     rss: dict[str, int] = field(default_factory=dict)
     commit_batches: list[tuple[float, int]] = field(default_factory=list)
     contest: str = ""
+    cut_early_s: float = 0.0  # service processes' seconds writing up to 3 batches at once
 
     @property
     def rate(self) -> float:
@@ -50,7 +51,9 @@ class PhaseResult:
         cpu: Counter[str] = Counter()
         rss: dict[str, int] = {}
         batches: Counter[float] = Counter()
+        cut_early_s = 0.0
         for part in slices:
+            cut_early_s += part.cut_early_s
             tally.merge(part.tally)
             cpu.update(part.cpu)
             for name, size in part.rss.items():
@@ -58,7 +61,7 @@ class PhaseResult:
             batches.update(dict(part.commit_batches))
         return cls(first.name, first.label, first.kind, first.workers, first.started,
                    sum(part.duration_s for part in slices), tally, dict(cpu), rss,
-                   sorted(batches.items()), first.contest)
+                   sorted(batches.items()), first.contest, cut_early_s)
 
     def summary(self) -> dict[str, Any]:
         lat = self.tally.latencies
@@ -75,6 +78,7 @@ class PhaseResult:
             "cpu_s": {k: round(v, 3) for k, v in self.cpu.items()},
             "generator_cpu_s": round(self.tally.cpu_s, 3),
             "commit_batches": self.commit_batches,
+            "cut_early_s": round(self.cut_early_s, 2),
         }
 
 

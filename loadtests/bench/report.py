@@ -200,7 +200,8 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
                          f"{c['redis']:.2f} | {total:.1f} | {1e6 / total:,.0f} |")
     lines += ["", "## Commit batch sizes (group commit)", "",
               "From the `silkvote_commit_batch_votes` histogram in `/metrics`, scraped before "
-              "and after each phase.", ""]
+              "and after each phase; the share of the time cut early (a spare core: up to 3 "
+              "writes at once) from `silkvote_commit_cut_early_seconds`.", ""]
     for p in bench.phases:
         if p.kind in ("vote", "vote_rate") and p.commit_batches:
             total = sum(n for _, n in p.commit_batches)
@@ -209,8 +210,9 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
             mean = p.tally.accepted / total if total else 0
             cells = ", ".join(f"≤{le:g}: {n:,}" for le, n in p.commit_batches
                               if n and not math.isinf(le))
+            early = p.cut_early_s / (p.duration_s * p.workers) * 100
             lines.append(f"- **{p.label}**: {total:,} transactions, ≈{mean:.1f} votes each "
-                         f"({cells})")
+                         f"({cells}); batches cut early {early:.0f} % of the time")
     lines += ["", f"![Commit batch sizes]({img_prefix}{images['batches']})", ""]
     if bench.ws_runs:
         lines += websocket_section(bench.ws_runs, plan)

@@ -28,7 +28,7 @@ from loadtests.bench.phases import PhaseResult, WsResult
 from loadtests.bench.plan import CAP, Plan
 from loadtests.bench.sampling import ProcessGroups
 from loadtests.bench.server_secrets import server_secrets
-from loadtests.bench.stats import bucket_counts, parse_histogram, percentile
+from loadtests.bench.stats import bucket_counts, parse_counter, parse_histogram, percentile
 from loadtests.bench.tally import LoadSpec, Tally
 from tests.harness.server import LiveServer, serve
 from tests.harness.stores import Stores, open_stores
@@ -38,6 +38,7 @@ from tests.harness.stores import Stores, open_stores
 # thousands of websocket watchers share one address: no per-client socket limit.
 SERVER_SETTINGS = {"LOG_LEVEL": "warning", "LEADERBOARD_HZ": "2",
                    "SELF_SERVICE_TOKENS": "false", "WS_CONNECTIONS_PER_CLIENT": "0"}
+_CUT_EARLY = "silkvote_commit_cut_early_seconds"  # the committer's mode (service/intake)
 
 
 def open_contest(server: LiveServer, label: str) -> str:
@@ -124,21 +125,23 @@ class Bench:
                   **extra: Any) -> PhaseResult:
         assert self.executor is not None
         specs = self._specs(kind, server, duration, connections, contest=contest, **extra)
-        metrics_before = parse_histogram(server.call("GET", "/metrics"),
-                                         "silkvote_commit_batch_votes")
+        scrape = server.call("GET", "/metrics")
+        metrics_before = parse_histogram(scrape, "silkvote_commit_batch_votes")
+        cut_early_before = parse_counter(scrape, _CUT_EARLY)
         futures = [self.executor.submit(run_load, spec) for spec in specs]
         time.sleep(max(0.0, specs[0].start_at - time.time()))
         cpu_before = groups.cpu()
         tally = self._wait(futures, label, duration + 1.5)
         cpu_after = groups.cpu()
         elapsed = time.time() - specs[0].start_at
-        metrics_after = parse_histogram(server.call("GET", "/metrics"),
-                                        "silkvote_commit_batch_votes")
+        scrape = server.call("GET", "/metrics")
+        metrics_after = parse_histogram(scrape, "silkvote_commit_batch_votes")
         result = PhaseResult(
             name, label, kind, server.workers, specs[0].start_at - self.t0,
             min(duration, elapsed) if kind != "vote_rate" else duration, tally,
             {k: cpu_after[k] - cpu_before[k] for k in cpu_after}, groups.rss(),
-            bucket_counts(metrics_before, metrics_after), contest)
+            bucket_counts(metrics_before, metrics_after), contest,
+            parse_counter(scrape, _CUT_EARLY) - cut_early_before)
         if contest:
             self.acknowledged[contest] += tally.accepted
         self.phases.append(result)

@@ -30,6 +30,12 @@ def parse_histogram(metrics_text: str, name: str) -> dict[float, float]:
     return buckets
 
 
+def parse_counter(metrics_text: str, name: str) -> float:
+    """A Prometheus counter's value, summed over label sets (0 when it is absent)."""
+    pattern = re.compile(rf'^{name}_total(\{{.*?\}})? ([0-9.e+-]+)$')
+    return sum(float(m.group(2)) for m in map(pattern.match, metrics_text.splitlines()) if m)
+
+
 def bucket_counts(before: dict[float, float], after: dict[float, float]
                   ) -> list[tuple[float, int]]:
     """Per-bucket (non-cumulative) counts of what happened between two scrapes."""

@@ -71,6 +71,10 @@ COMMIT_SECONDS = Histogram(
     "silkvote_commit_seconds", "Duration of one ledger transaction",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
+COMMIT_CUT_EARLY_SECONDS = Counter(
+    "silkvote_commit_cut_early_seconds", "Time the group committer had a core to spare and "
+    "cut batches early, writing up to 3 at once (the rest of the time: one write at a time)",
+)
 TALLY_DRIFT = Gauge(
     "silkvote_tally_drift_votes", "Votes by which live tallies differed from the ledger "
     "at the last reconciliation (repaired then)", ["contest"], multiprocess_mode="max",

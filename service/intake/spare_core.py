@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from service.core import metrics
+
 
 class SpareCoreMeter:
     """Whether cutting batches early would turn blocked time into work, judged from
@@ -28,6 +30,7 @@ class SpareCoreMeter:
     ENTER_BLOCKED = 0.05
     LEAVE_BLOCKED = 0.01
     MAX_WAITING = 0.10
+    COUNTED_GAP_S = 1.0  # longest interval between writes counted in the mode's metric
     SCHEDSTAT = Path("/proc/self/schedstat")
     CGROUP_CPU_STAT = Path("/sys/fs/cgroup/cpu.stat")  # cgroup v2: CPU quota throttling
 
@@ -66,6 +69,8 @@ class SpareCoreMeter:
         waiting = (sample[2] - self._last[2]) / wall
         blocked = 1.0 - (sample[1] - self._last[1]) / wall - waiting
         self._last = sample
+        if self.cut_early and wall <= self.COUNTED_GAP_S:  # a longer gap wrote nothing
+            metrics.COMMIT_CUT_EARLY_SECONDS.inc(wall)
         self.cut_early = self.judge(self.cut_early, blocked, waiting)
 
     @classmethod

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.core import metrics
 from service.intake.spare_core import SpareCoreMeter
 
 
@@ -53,3 +55,37 @@ def test_time_throttled_by_a_cpu_limit_counts_as_waiting_for_a_core(tmp_path: Pa
 
     sample = InContainer()._sample()
     assert sample is not None and sample[1:] == (1.0, 3.0)
+
+
+def _cut_early_seconds() -> float:
+    return sum(s.value for s in metrics.COMMIT_CUT_EARLY_SECONDS.collect()[0].samples
+               if s.name.endswith("_total"))
+
+
+@pytest.mark.stores_independent
+def test_the_time_spent_cutting_early_is_counted_and_a_quiet_gap_is_not(
+        tmp_path: Path) -> None:
+    """`silkvote_commit_cut_early_seconds` tells an operator (and the bench) which mode
+    the committer ran in; the gap before the first write after a quiet spell wrote
+    nothing, in either mode, so it is left out."""
+    schedstat = tmp_path / "schedstat"
+    schedstat.write_text("0 0 1\n")
+
+    class Faked(SpareCoreMeter):
+        SCHEDSTAT, CGROUP_CPU_STAT = schedstat, tmp_path / "absent"
+
+    meter = Faked()
+    meter.cut_early = True
+    before = _cut_early_seconds()
+    now = time.monotonic()
+    meter._last = (now - 0.2, 0.0, 0.0)  # 0.2 s ago, cutting early since
+    schedstat.write_text("100000000 0 2\n")  # half of it on a core, blocked the rest
+    meter.update()
+    counted = _cut_early_seconds() - before
+    assert 0.2 <= counted < 0.2 + 0.5
+    assert meter.cut_early
+
+    meter._last = (time.monotonic() - 30, 0.1, 0.0)  # then 30 s without a write
+    schedstat.write_text("200000000 0 3\n")
+    meter.update()
+    assert _cut_early_seconds() - before == pytest.approx(counted)
