@@ -93,7 +93,10 @@ def render_report(bench: Bench, facts: dict[str, str], images: dict[str, str],
         f"**Load average** before/after the run: "
         f"{' / '.join(f'{x:.1f}' for x in bench.load_before)} → "
         f"{' / '.join(f'{x:.1f}' for x in bench.load_after)} "
-        "(other work on the machine shows up here).",
+        "(other work on the machine shows up here)"
+        + (f"; `sum(range(1000))` took {h['host_speed_us']:.2f} µs (median, timed beside "
+           "the vote slices: the host's speed for the regression guard)."
+           if "host_speed_us" in h else "."),
         "",
         "## Headline",
         "",

@@ -16,6 +16,7 @@ import math
 import os
 import secrets
 import shutil
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from loadtests.bench.guard import host_speed_us
 from loadtests.bench.load import run_load, warm_process
 from loadtests.bench.phases import PhaseResult, WsResult
 from loadtests.bench.plan import CAP, Plan
@@ -81,6 +83,7 @@ class Bench:
         self.stores_desc = ""
         self.baseline: tuple[str, dict[str, Any]] | None = None  # (commit, its headline)
         self.guard_line = ""
+        self.host_speeds: list[float] = []  # sum(range(1000)) in µs, beside each vote slice
 
     # -- helpers
 
@@ -229,6 +232,8 @@ class Bench:
             slices["ping"].append(self.run_phase(
                 server, groups, f"ping{tag}", "/livez (ping, no I/O)" + suffix, "ping",
                 slice_s, plan.concurrency))
+            if tag == "w1":  # the host's speed now, for the regression guard
+                self.host_speeds.append(host_speed_us())
             slices["vote"].append(self.run_phase(
                 server, groups, f"votes{tag}", "single votes" + suffix, "vote", slice_s,
                 plan.concurrency, votes, tag=f"v{tag}t{turn}"))
@@ -343,5 +348,7 @@ class Bench:
         h2, v2 = self.phase("healthzw2"), self.phase("votesw2")
         if h2 and v2:
             out["healthz_rps_2w"], out["vote_rps_2w"] = h2.rate, v2.rate
+        if self.host_speeds:
+            out["host_speed_us"] = statistics.median(self.host_speeds)
         out["ledger_ok"] = all(c["ok"] for c in self.checks) and bool(self.checks)
         return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.bench.guard import TOLERANCE, judge, record_baseline
+from loadtests.bench.guard import TOLERANCE, host_speed_us, judge, record_baseline
 
 FACTS = {"cores": "2", "cpu": "Example CPU @ 2.0GHz", "commit": "abc1234",
          "date": "2026-12-01 12:00 UTC"}
@@ -48,3 +48,54 @@ def test_baselines_are_kept_per_host_class(tmp_path: Path) -> None:
     other_host = FACTS | {"cpu": "Another CPU"}
     verdict = judge(headline(1000), other_host, path)
     assert verdict is not None and verdict.baseline is None and verdict.ok
+
+
+# The host's speed (`host_speed_us`, the median time of `sum(range(1000))`) moves by a
+# sixth between runs on a shared VM: a run at 9,049 /healthz req/s failed the guard at
+# -15 % against a baseline run at 10,742, with the same code (2026-12-03).
+def timed(service_us: float, speed_us: float | None) -> dict:
+    run = headline(service_us)
+    if speed_us is not None:
+        run["host_speed_us"] = speed_us
+    return run
+
+
+def test_a_run_on_a_host_slower_than_at_its_baseline_is_judged_at_the_baseline_s_speed(
+        tmp_path: Path) -> None:
+    path = tmp_path / "baselines.json"
+    record_baseline(timed(150, 10.0), FACTS, path)  # 5,000 votes/s per busy core
+    # the host runs a sixth slower: every figure is, the code's cost is not
+    verdict = judge(timed(200 * 1.2 - 50, 12.0), FACTS, path)
+    assert verdict is not None and verdict.ok, verdict.line()
+    assert verdict.adjusted == pytest.approx(verdict.baseline.votes_per_busy_core)
+    assert "slower" in verdict.line() and "ok" in verdict.line()
+
+
+def test_a_regression_at_the_baseline_s_host_speed_still_fails(tmp_path: Path) -> None:
+    path = tmp_path / "baselines.json"
+    record_baseline(timed(150, 10.0), FACTS, path)
+    verdict = judge(timed(200 / (1 - TOLERANCE) * 1.01 - 50, 10.0), FACTS, path)
+    assert verdict is not None and not verdict.ok
+
+
+def test_a_faster_host_does_not_hide_a_regression(tmp_path: Path) -> None:
+    path = tmp_path / "baselines.json"
+    record_baseline(timed(150, 10.0), FACTS, path)
+    # 5 % fewer votes per busy core on a host a fifth faster: the code got 24 % dearer
+    verdict = judge(timed(200 / 0.95 - 50, 8.0), FACTS, path)
+    assert verdict is not None and not verdict.ok
+    assert "faster" in verdict.line() and "FAILED" in verdict.line()
+
+
+def test_a_baseline_recorded_without_the_host_s_speed_is_compared_as_measured(
+        tmp_path: Path) -> None:
+    path = tmp_path / "baselines.json"
+    record_baseline(headline(150), FACTS, path)
+    verdict = judge(timed(200 * 1.2 - 50, 12.0), FACTS, path)
+    assert verdict is not None and not verdict.ok  # nothing to scale by: as measured
+    assert verdict.adjusted == verdict.current
+
+
+def test_the_host_speed_is_a_time_in_microseconds() -> None:
+    speed = host_speed_us(seconds=0.05)
+    assert 0.1 < speed < 10_000
