@@ -26,7 +26,7 @@ from service.contests.repository import ContestStore
 from service.core import metrics
 from service.intake.ledger import VoteLedger
 from service.intake.tallies import TALLY_UPDATE_TIMEOUT_S, LiveTallies
-from service.intake.tally_cut import LedgerCut, Verdict, differences, judge
+from service.intake.tally_cut import LedgerCut, Scope, Verdict, differences, judge
 from service.stores.lease import RedisLease
 
 log = logging.getLogger("silkvote.reconcile")
@@ -162,15 +162,42 @@ class TallyCheck:
             await self.repair(contest, judgement)
         return judgement.comparison()
 
-    async def reconcile(self, contest: Contest, cut: int) -> Comparison:
-        """One round of the reconciler at `cut`: measure the drift and repair it."""
+    async def reconcile(self, contest: Contest, cut: int, quiet: Quiet | None = None
+                        ) -> Quiet | None:
+        """One round of the reconciler at `cut`: measure the drift and repair it. Returns
+        what the next round compares with to skip the ledger (None after a repair).
+
+        The ledger up to a batch number never changes (a void is a batch of its own), so
+        when the last round found the tallies exact at this very cut, the ledger's head
+        is still there and Redis holds exactly what it held then, this round's judgement
+        would be the same: only Redis is read. A closed show then costs a Redis read a
+        round instead of a count of all its votes, which held a PostgreSQL core from the
+        live show's commits every round."""
         if contest.window == "open":
             metrics.WINDOW_OPEN_SEEN.labels(contest.id).set_to_current_time()
+        if quiet is not None and quiet.cut == cut and await self._still(contest, quiet):
+            return quiet
         judgement = await self.judge(contest, cut)
         metrics.TALLY_DRIFT.labels(contest.id).set(judgement.drift)
         if not judgement.ok or any(v.scope.top < cut for v in judgement.verdicts):
             await self.repair(contest, judgement)
-        return judgement.comparison()
+            return None
+        return Quiet(cut, [v.scope for v in judgement.verdicts])
+
+    async def _still(self, contest: Contest, quiet: Quiet) -> bool:
+        """Whether neither the ledger's head nor anything Redis holds moved since `quiet`."""
+        if await self._ledger.head(contest.id) != quiet.cut:
+            return False
+        countries = sorted({c for scope in quiet.scopes for c in scope.countries})
+        return await self._tallies.scopes(contest.id, countries) == quiet.scopes
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """A contest's tallies found exact at ledger batch `cut`, as Redis held them then."""
+
+    cut: int
+    scopes: list[Scope]
 
 
 class Reconciler:
@@ -185,6 +212,7 @@ class Reconciler:
         self._lease = lease
         self._interval_s = interval_s
         self._cuts: dict[str, int] = {}
+        self._quiet: dict[str, Quiet | None] = {}  # what each contest was last found as
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -210,4 +238,5 @@ class Reconciler:
             head = await self._check.head(contest_id)
             cut, self._cuts[contest_id] = self._cuts.get(contest_id), head
             if cut is not None and cut <= head:  # else: first sight, or a restored ledger
-                await self._check.reconcile(contest, cut)
+                self._quiet[contest_id] = await self._check.reconcile(
+                    contest, cut, self._quiet.get(contest_id))
