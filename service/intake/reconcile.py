@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 import msgspec
@@ -34,6 +35,7 @@ SETTLE_S = TALLY_UPDATE_TIMEOUT_S + 0.5  # past this, an update of a batch is lo
 POLL_S = 0.1
 REPAIR_ATTEMPTS = 5
 LEADER_KEY = "sv:reconciler:leader"
+FULL_COUNT_S = 60.0  # the reconciler counts a contest's whole ledger at least this often
 
 
 class Difference(msgspec.Struct):
@@ -85,9 +87,11 @@ class TallyCheck:
     """Live tallies against the ledger for one contest at a time: what `verify`,
     `recount` and the reconciler share."""
 
-    def __init__(self, ledger: VoteLedger, tallies: LiveTallies) -> None:
+    def __init__(self, ledger: VoteLedger, tallies: LiveTallies,
+                 full_count_s: float = FULL_COUNT_S) -> None:
         self._ledger = ledger
         self._tallies = tallies
+        self._full_count_s = full_count_s
 
     async def head(self, contest_id: str) -> int:
         return await self._ledger.head(contest_id)
@@ -162,42 +166,60 @@ class TallyCheck:
             await self.repair(contest, judgement)
         return judgement.comparison()
 
-    async def reconcile(self, contest: Contest, cut: int, quiet: Quiet | None = None
-                        ) -> Quiet | None:
+    async def reconcile(self, contest: Contest, cut: int, seen: Seen | None = None) -> Seen:
         """One round of the reconciler at `cut`: measure the drift and repair it. Returns
-        what the next round compares with to skip the ledger (None after a repair).
+        what the next round starts from (`seen`: what this one started from).
 
         The ledger up to a batch number never changes (a void is a batch of its own), so
-        when the last round found the tallies exact at this very cut, the ledger's head
-        is still there and Redis holds exactly what it held then, this round's judgement
-        would be the same: only Redis is read. A closed show then costs a Redis read a
-        round instead of a count of all its votes, which held a PostgreSQL core from the
-        live show's commits every round."""
+        a round does not count the contest's votes again: it adds the batches committed
+        since the last round's cut to that round's count (a full count at least every
+        `FULL_COUNT_S`, and whenever a batch is missing). And when the last round found
+        the tallies exact at this very cut, the ledger's head is still there and Redis
+        holds exactly what it held then, this round's judgement would be the same: only
+        Redis is read. Counting every vote of every contest each round held a PostgreSQL
+        core from the live show's commits."""
         if contest.window == "open":
             metrics.WINDOW_OPEN_SEEN.labels(contest.id).set_to_current_time()
-        if quiet is not None and quiet.cut == cut and await self._still(contest, quiet):
-            return quiet
-        judgement = await self.judge(contest, cut)
+        if seen is not None and seen.exact is not None and seen.ledger.cut == cut \
+                and await self._still(contest, seen.ledger.cut, seen.exact):
+            return seen
+        ledger, counted_at = await self._ledger_at(contest, cut, seen)
+        judgement = await self._judge(contest, ledger)
         metrics.TALLY_DRIFT.labels(contest.id).set(judgement.drift)
         if not judgement.ok or any(v.scope.top < cut for v in judgement.verdicts):
             await self.repair(contest, judgement)
-            return None
-        return Quiet(cut, [v.scope for v in judgement.verdicts])
+            return Seen(ledger, counted_at, None)
+        return Seen(ledger, counted_at, [v.scope for v in judgement.verdicts])
 
-    async def _still(self, contest: Contest, quiet: Quiet) -> bool:
-        """Whether neither the ledger's head nor anything Redis holds moved since `quiet`."""
-        if await self._ledger.head(contest.id) != quiet.cut:
+    async def _ledger_at(self, contest: Contest, cut: int, seen: Seen | None
+                         ) -> tuple[LedgerCut, float]:
+        """The ledger at `cut`, and when it was last counted in full."""
+        now = time.monotonic()
+        if seen is not None and seen.ledger.cut <= cut \
+                and now - seen.counted_at < self._full_count_s:
+            ledger = await self._ledger.advance(contest.id, seen.ledger, cut)
+            if ledger is not None:
+                return ledger, seen.counted_at
+        return await self._ledger.at(contest.id, cut), now
+
+    async def _still(self, contest: Contest, cut: int, scopes: list[Scope]) -> bool:
+        """Whether neither the ledger's head nor anything Redis holds moved since `scopes`
+        were read at `cut`."""
+        if await self._ledger.head(contest.id) != cut:
             return False
-        countries = sorted({c for scope in quiet.scopes for c in scope.countries})
-        return await self._tallies.scopes(contest.id, countries) == quiet.scopes
+        countries = sorted({c for scope in scopes for c in scope.countries})
+        return await self._tallies.scopes(contest.id, countries) == scopes
 
 
 @dataclass(frozen=True)
-class Quiet:
-    """A contest's tallies found exact at ledger batch `cut`, as Redis held them then."""
+class Seen:
+    """What a reconciler round learned of a contest: the ledger at its cut, when that
+    ledger was last counted in full, and Redis as the round read it if the tallies were
+    exact (None after a repair: the next round reads the ledger's batches again)."""
 
-    cut: int
-    scopes: list[Scope]
+    ledger: LedgerCut
+    counted_at: float
+    exact: list[Scope] | None
 
 
 class Reconciler:
@@ -212,7 +234,7 @@ class Reconciler:
         self._lease = lease
         self._interval_s = interval_s
         self._cuts: dict[str, int] = {}
-        self._quiet: dict[str, Quiet | None] = {}  # what each contest was last found as
+        self._seen: dict[str, Seen] = {}  # what the last round learned of each contest
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -238,5 +260,5 @@ class Reconciler:
             head = await self._check.head(contest_id)
             cut, self._cuts[contest_id] = self._cuts.get(contest_id), head
             if cut is not None and cut <= head:  # else: first sight, or a restored ledger
-                self._quiet[contest_id] = await self._check.reconcile(
-                    contest, cut, self._quiet.get(contest_id))
+                self._seen[contest_id] = await self._check.reconcile(
+                    contest, cut, self._seen.get(contest_id))
