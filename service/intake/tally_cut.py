@@ -132,20 +132,21 @@ def ledger_at(newest: Counts, later: dict[int, Cells], cut: int) -> LedgerCut:
     return LedgerCut(cut, _nonzero(counts), dict(later))
 
 
-def advanced(known: LedgerCut, batches: dict[int, Cells], cut: int) -> LedgerCut | None:
+def advanced(known: LedgerCut, added: Counts, present: int, later: dict[int, Cells],
+             cut: int) -> LedgerCut | None:
     """The ledger at `cut` (at or above `known.cut`) from the ledger at `known.cut` and
-    `batches`, every batch committed above `known.cut` (read at one moment). The ledger
-    up to a batch never changes, so what was counted stays counted; None if a batch up
-    to `cut` is missing (a restored ledger): count it all again."""
-    if any(b not in batches for b in range(known.cut + 1, cut + 1)):
+    `added`, what the `present` batches numbered above `known.cut` and up to `cut` hold
+    together; `later`, the batches above `cut`. The ledger up to a batch never changes,
+    so what was counted stays counted; None if a batch up to `cut` is missing (a
+    restored ledger): count it all again."""
+    if present != cut - known.cut:
         return None
     counts = {c: dict(row) for c, row in known.counts.items()}
-    for batch in range(known.cut + 1, cut + 1):
-        for country, entry, votes in batches[batch]:
-            row = counts.setdefault(country, {})
-            row[entry] = row.get(entry, 0) + votes
-    later = {b: cells for b, cells in batches.items() if b > cut}
-    return LedgerCut(cut, _nonzero(counts), later)
+    for country, row in added.items():
+        mine = counts.setdefault(country, {})
+        for entry, votes in row.items():
+            mine[entry] = mine.get(entry, 0) + votes
+    return LedgerCut(cut, _nonzero(counts), dict(later))
 
 
 def _nonzero(counts: Counts) -> Counts:

@@ -130,8 +130,8 @@ async def test_a_contest_is_counted_in_full_again_once_its_count_is_old(
 
 def test_a_missing_batch_means_a_full_count() -> None:
     known = LedgerCut(3, {"KZ": {"AZ": 2}})
-    assert advanced(known, {5: [("KZ", "AZ", 1)]}, 5) is None  # batch 4 is not there
-    later = advanced(known, {4: [("KZ", "AZ", -2)], 5: [("WW", "GE", 1)]}, 4)
+    assert advanced(known, {"KZ": {"AZ": 1}}, 1, {}, 5) is None  # 2 batches, 1 there
+    later = advanced(known, {"KZ": {"AZ": -2}}, 1, {5: [("WW", "GE", 1)]}, 4)
     assert later is not None
     assert (later.cut, later.counts, later.later) == (4, {}, {5: [("WW", "GE", 1)]})
 
@@ -149,15 +149,18 @@ def test_a_count_advanced_batch_by_batch_equals_the_count_of_every_batch(
     cut = data.draw(st.integers(min_value=start, max_value=len(batches)))
     at_start = ledger_at(sum_of(numbered, len(batches)),
                          {n: c for n, c in numbered.items() if n > start}, start)
-    moved = advanced(at_start, {n: c for n, c in numbered.items() if n > start}, cut)
+    added = sum_of({n: c for n, c in numbered.items() if start < n <= cut}, cut, start)
+    moved = advanced(at_start, added, cut - start,
+                     {n: c for n, c in numbered.items() if n > cut}, cut)
     assert moved is not None
     assert moved.counts == ledger_at(sum_of(numbered, cut), {}, cut).counts
     assert set(moved.later) == {n for n in numbered if n > cut}
 
 
-def sum_of(numbered: dict[int, list[tuple[str, str, int]]], upto: int) -> Counts:
+def sum_of(numbered: dict[int, list[tuple[str, str, int]]], upto: int,
+           after: int = 0) -> Counts:
     counts: dict[str, dict[str, int]] = {}
-    for n in range(1, upto + 1):
+    for n in range(after + 1, upto + 1):
         for country, entry, votes in numbered[n]:
             row = counts.setdefault(country, {})
             row[entry] = row.get(entry, 0) + votes
