@@ -166,9 +166,11 @@ class TallyCheck:
             await self.repair(contest, judgement)
         return judgement.comparison()
 
-    async def reconcile(self, contest: Contest, cut: int, seen: Seen | None = None) -> Seen:
-        """One round of the reconciler at `cut`: measure the drift and repair it. Returns
-        what the next round starts from (`seen`: what this one started from).
+    async def reconcile(self, contest: Contest, cut: int, head: int,
+                        seen: Seen | None = None) -> Seen:
+        """One round of the reconciler at `cut` (the ledger's `head` now at or above it):
+        measure the drift and repair it. Returns what the next round starts from
+        (`seen`: what this one started from).
 
         The ledger up to a batch number never changes (a void is a batch of its own), so
         a round does not count the contest's votes again: it adds the batches committed
@@ -180,8 +182,8 @@ class TallyCheck:
         core from the live show's commits."""
         if contest.window == "open":
             metrics.WINDOW_OPEN_SEEN.labels(contest.id).set_to_current_time()
-        if seen is not None and seen.exact is not None and seen.ledger.cut == cut \
-                and await self._still(contest, seen.ledger.cut, seen.exact):
+        if seen is not None and seen.exact is not None and seen.ledger.cut == cut == head \
+                and await self._redis_still(contest, seen.exact):
             return seen
         ledger, counted_at = await self._ledger_at(contest, cut, seen)
         judgement = await self._judge(contest, ledger)
@@ -202,11 +204,8 @@ class TallyCheck:
                 return ledger, seen.counted_at
         return await self._ledger.at(contest.id, cut), now
 
-    async def _still(self, contest: Contest, cut: int, scopes: list[Scope]) -> bool:
-        """Whether neither the ledger's head nor anything Redis holds moved since `scopes`
-        were read at `cut`."""
-        if await self._ledger.head(contest.id) != cut:
-            return False
+    async def _redis_still(self, contest: Contest, scopes: list[Scope]) -> bool:
+        """Whether Redis holds for the contest exactly what `scopes` read."""
         countries = sorted({c for scope in scopes for c in scope.countries})
         return await self._tallies.scopes(contest.id, countries) == scopes
 
@@ -261,4 +260,4 @@ class Reconciler:
             cut, self._cuts[contest_id] = self._cuts.get(contest_id), head
             if cut is not None and cut <= head:  # else: first sight, or a restored ledger
                 self._seen[contest_id] = await self._check.reconcile(
-                    contest, cut, self._seen.get(contest_id))
+                    contest, cut, head, self._seen.get(contest_id))

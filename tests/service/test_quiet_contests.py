@@ -57,16 +57,22 @@ async def quiet_world(pool: asyncpg.Pool, redis: Any) -> tuple[World, CountedRea
         await world.commit(cells)
         await world.deliver(0)
     reads = CountedReads(world)
-    quiet = await world.check.reconcile(world.contest, await world.ledger.head(world.cid))
+    head = await world.ledger.head(world.cid)
+    quiet = await world.check.reconcile(world.contest, head, head)
     assert quiet.exact is not None and reads.reads == 1
     return world, reads, quiet
+
+
+async def round_at_rest(world: World, seen: Seen) -> Seen:
+    """A round at the last one's cut, the ledger's head still there."""
+    return await world.check.reconcile(world.contest, seen.ledger.cut, seen.ledger.cut, seen)
 
 
 async def test_an_idle_contest_found_exact_is_not_counted_from_the_ledger_again(
         pool: asyncpg.Pool, redis: Any) -> None:
     world, reads, quiet = await quiet_world(pool, redis)
     for _ in range(3):
-        assert await world.check.reconcile(world.contest, quiet.ledger.cut, quiet) is quiet
+        assert await round_at_rest(world, quiet) is quiet
     assert reads.reads == 1
 
 
@@ -74,7 +80,7 @@ async def test_a_flush_of_an_idle_contest_is_found_and_repaired_in_the_next_roun
         pool: asyncpg.Pool, redis: Any) -> None:
     world, reads, quiet = await quiet_world(pool, redis)
     await world.flush()
-    after = await world.check.reconcile(world.contest, quiet.ledger.cut, quiet)
+    after = await round_at_rest(world, quiet)
     assert after.exact is None  # repaired: the next round judges again
     assert reads.reads == 1  # from the count it had, not from every vote
     live, ledger = await world.counts()
@@ -85,7 +91,7 @@ async def test_one_lost_tally_of_an_idle_contest_is_found(pool: asyncpg.Pool,
                                                           redis: Any) -> None:
     world, reads, quiet = await quiet_world(pool, redis)
     await world.lose("WW")
-    assert (await world.check.reconcile(world.contest, quiet.ledger.cut, quiet)).exact is None
+    assert (await round_at_rest(world, quiet)).exact is None
     assert reads.reads == 1
     assert (await world.counts())[0] == {"KZ": {"AZ": 2, "GE": 1}, "WW": {"GE": 1}}
 
@@ -97,7 +103,7 @@ async def test_a_batch_whose_update_was_lost_is_judged_at_the_new_head(
     world.drop(0)  # committed; its tally update never arrives: Redis looks the same
     head = await world.ledger.head(world.cid)
     assert head == quiet.ledger.cut + 1
-    after = await world.check.reconcile(world.contest, head, quiet)
+    after = await world.check.reconcile(world.contest, head, head, quiet)
     assert after.exact is None and after.ledger.cut == head
     live, ledger = await world.counts()
     assert live == ledger == after.ledger.counts
@@ -110,8 +116,8 @@ async def test_a_round_adds_the_new_batches_to_the_last_count_and_matches_a_full
     for cells in ([("KZ", "AZ"), ("KZ", "AZ")], [("WW", "AZ")], [("WW", "GE")]):
         await world.commit(cells)
         await world.deliver(0)
-        seen = await world.check.reconcile(world.contest, await world.ledger.head(world.cid),
-                                           seen)
+        head = await world.ledger.head(world.cid)
+        seen = await world.check.reconcile(world.contest, head, head, seen)
         assert seen.exact is not None  # exact: the updates landed
     assert reads.reads == 1
     full = await world.ledger.at(world.cid, seen.ledger.cut)
@@ -124,7 +130,8 @@ async def test_a_contest_is_counted_in_full_again_once_its_count_is_old(
     check = TallyCheck(world.ledger, world.tallies, full_count_s=0.0)
     await world.commit([("KZ", "GE")])
     await world.deliver(0)
-    await check.reconcile(world.contest, await world.ledger.head(world.cid), seen)
+    head = await world.ledger.head(world.cid)
+    await check.reconcile(world.contest, head, head, seen)
     assert reads.reads == 2
 
 
