@@ -8,32 +8,15 @@ half-rate p99 21.2 ms against 11.2 ms with the reconciler off (2026-12-03)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.intake.reconcile import Seen, TallyCheck
 from service.intake.tally_cut import Counts, LedgerCut, advanced, ledger_at
-from service.stores.redis import create_redis
-from tests.conftest import Stores
-from tests.service.tally_world import World, quiet_pool
-
-
-@pytest.fixture(scope="module")
-async def pool(stores: Stores) -> AsyncIterator[asyncpg.Pool]:
-    async with quiet_pool(stores.database_url) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-async def redis(stores: Stores) -> AsyncIterator[Any]:
-    client = create_redis(stores.redis_url)
-    yield client
-    await client.aclose()
+from tests.service.tally_world import World
 
 
 class CountedReads:

@@ -5,30 +5,13 @@ the ledger (service/intake/tally_cut.py, on a real PostgreSQL and Redis)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from service.stores import redis_keys as keys
-from service.stores.redis import create_redis
-from tests.conftest import Stores
-from tests.service.tally_world import RACES, World, play, quiet_pool, steps
-
-
-@pytest.fixture(scope="module")
-async def pool(stores: Stores) -> AsyncIterator[asyncpg.Pool]:
-    async with quiet_pool(stores.database_url) as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-async def redis(stores: Stores) -> AsyncIterator[Any]:
-    client = create_redis(stores.redis_url)
-    yield client
-    await client.aclose()
+from tests.service.tally_world import RACES, World, play, steps
 
 
 async def test_a_batch_delivered_twice_counts_once(pool: asyncpg.Pool, redis: Any) -> None:
