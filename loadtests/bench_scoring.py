@@ -48,15 +48,22 @@ def build_sheet(seed: int = 2024) -> Sheet:
     return Sheet(entries=entries, votes=votes)
 
 
+def sum_range_timings(samples: int) -> list[float]:
+    """`samples` timings of ``sum(range(1000))`` in seconds: a loop with no SilkVote code in
+    it. The best of them is the machine's speed (`calibration_us`); the bench's regression
+    guard takes their median, the speed a run had (`loadtests/bench/guard.py`)."""
+    timings: list[float] = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        sum(range(1000))
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
 def calibration_us() -> float:
     """This machine's speed: best time of ``sum(range(1000))`` in µs (about 8 µs on a
     typical 2020s desktop core), so that figures from different machines can be compared."""
-    best = float("inf")
-    for _ in range(200):
-        start = time.perf_counter()
-        sum(range(1000))
-        best = min(best, time.perf_counter() - start)
-    return best * 1e6
+    return min(sum_range_timings(200)) * 1e6
 
 
 def measure(runs: int) -> tuple[float, float, float, float]:

@@ -18,11 +18,12 @@ regression, and a slower one fails no good change.
 from __future__ import annotations
 
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from loadtests.bench_scoring import sum_range_timings
 
 BASELINES = Path(__file__).with_name("baselines.json")
 TOLERANCE = 0.15
@@ -84,16 +85,11 @@ class Verdict(msgspec.Struct, frozen=True):
         return text + (" — ok" if self.ok else f" — FAILED: more than {TOLERANCE:.0%} below")
 
 
-def host_speed_us(seconds: float = 0.3) -> float:
-    """How long `sum(range(1000))` takes on this host now, in µs: the median of as many
-    timings as fit in `seconds`. The median, not the best: a moment when the host gives
-    this VM less CPU slows the service too, and the best timing would not show it."""
-    timings: list[float] = []
-    end = time.perf_counter() + seconds
-    while (start := time.perf_counter()) < end:
-        sum(range(1000))
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1e6
+def host_speed_us(samples: int = 20_000) -> float:
+    """How long `sum(range(1000))` takes on this host now, in µs: the median of `samples`
+    timings (about 0.2 s). The median, not the best: a moment when the host gives this
+    VM less CPU slows the service too, and the best timing would not show it."""
+    return statistics.median(sum_range_timings(samples)) * 1e6
 
 
 def host_class(facts: dict[str, str]) -> str:
