@@ -182,19 +182,19 @@ async def batches_after(conn: Conn, contest: str, after: int) -> dict[int, Cells
 async def batch_sums(conn: Conn, contest: str, after: int, upto: int
                      ) -> tuple[int, dict[str, dict[str, int]]]:
     """How many batches are numbered above `after` and up to `upto`, and what they hold
-    together, per voting country and entry."""
-    present = await conn.fetchval(
-        "SELECT count(*) FROM ledger_batches WHERE contest_id = $1 AND batch > $2 "
-        "AND batch <= $3", contest, after, upto)
+    together, per voting country and entry: one read of that range (every batch holds
+    a cell, so no row means no batch)."""
     rows = await conn.fetch(
-        "SELECT c.country, c.entry, sum(c.votes)::bigint AS n FROM ledger_batches b "
+        "WITH b AS (SELECT countries, entries, votes FROM ledger_batches "
+        "WHERE contest_id = $1 AND batch > $2 AND batch <= $3) "
+        "SELECT (SELECT count(*) FROM b) AS present, c.country, c.entry, "
+        "sum(c.votes)::bigint AS n FROM b "
         "CROSS JOIN LATERAL unnest(b.countries, b.entries, b.votes) AS c(country, entry, votes) "
-        "WHERE b.contest_id = $1 AND b.batch > $2 AND b.batch <= $3 "
         "GROUP BY c.country, c.entry", contest, after, upto)
     added: dict[str, dict[str, int]] = {}
     for row in rows:
         added.setdefault(row["country"], {})[row["entry"]] = int(row["n"])
-    return int(present), added
+    return (int(rows[0]["present"]) if rows else 0), added
 
 
 async def ledger_cut(conn: Conn, contest: str, cut: int) -> LedgerCut:
