@@ -43,7 +43,7 @@ from service.runtime import (
 )
 from service.seal.api import SealController
 from service.seasons.api import SeasonController
-from service.security.client_address import client_address_middleware
+from service.security.client_address import client_address_middleware, client_rule
 from service.security.request_shape import request_shape_check
 from service.sms.api import sms_vote
 from service.web.pages import page_handlers
@@ -95,11 +95,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=cors,
         openapi_config=openapi_config(),
     )
-    if settings.vote_lane:  # inside the observer: its votes are timed and logged too
-        app.asgi_handler = VoteLane(app.asgi_handler, lambda: runtime_of(app),
-                                    settings.max_body_bytes, cors)
     app.asgi_handler = request_shape_check(app.asgi_handler)  # before routing
     observe_requests(app)  # outside the router: sees 404s and 405s too
-    # outermost: the access line, every route and every limit see the same client
+    # outside those: the access line, every route and every limit see the same client
     app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
+    if settings.vote_lane:  # outermost: it does the three layers' work for its votes
+        app.asgi_handler = VoteLane(app.asgi_handler, lambda: runtime_of(app),
+                                    settings.max_body_bytes, cors,
+                                    client_rule(settings.trusted_proxies))
     return app

@@ -6,17 +6,26 @@ dependency resolution for `rt` and the voter, signature-model validation, a Resp
 object and its header assembly) cost about as much CPU as the vote's own work. At a
 televote peak that is the largest bill of the service tier (docs/scaling.md).
 
+The lane is the outermost layer of the app's ASGI handler, so a vote does not pass
+through the three middlewares around the router either; each was a coroutine layer, a
+`send` wrapper or both, about a tenth of a vote's CPU together (issue 21's profile).
+What they do for every request, the lane does for its votes by calling their own
+functions, in their order: the client address behind trusted proxies
+(`security/client_address.py`), the request id, latency series and access line
+(`core/logs.py`), then the refusals by shape (`security/request_shape.py`).
+
 What it must keep (and `tests/service/test_vote_lane.py` checks against the framework's
 own answers): the same status codes and error bodies, the same auth and limits (it
 calls `intake/single_vote.py`, which the Litestar route calls too), the same metrics and
-access lines (it sits inside `core/logs.request_observer`, and names its route
-template as the router would), CORS, and the OpenAPI entry (the Litestar route stays
-declared, and answers whenever the lane is off: `VOTE_LANE=false`).
+access lines (it names its route template as the router would), CORS, and the OpenAPI
+entry (the Litestar route stays declared, and answers whenever the lane is off:
+`VOTE_LANE=false`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -33,10 +42,14 @@ from service.core.errors import (
     ErrorBody,
     ErrorDetail,
 )
+from service.core.logs import request_done
+from service.core.request_context import REQUEST_ID_HEADER, bind, request_id_of
 from service.intake.models import VoteIn
 from service.intake.single_vote import cast_vote
 from service.runtime import Runtime
+from service.security.client_address import ClientAddressRule
 from service.security.guards import bearer_of, no_bearer, verified_claims
+from service.security.request_shape import http_refusal
 from service.security.tokens import VoterClaims
 
 log = logging.getLogger("silkvote.intake.lane")
@@ -59,8 +72,9 @@ class VoteLane:
     """ASGI wrapper: single votes here, every other request to the wrapped app."""
 
     def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime], max_body: int,
-                 cors: CORSConfig) -> None:
+                 cors: CORSConfig, client_rule: ClientAddressRule | None) -> None:
         self.app = app
+        self._client_rule = client_rule
         self._runtime = runtime
         self._cached: Runtime | None = None
         self._max_body = max_body
@@ -83,9 +97,34 @@ class VoteLane:
         await self.app(scope, receive, send)
 
     async def _vote(self, scope: Any, receive: Receive, send: Send, cid: str) -> None:
+        """The outer middlewares' work for this request, then the vote (class docstring)."""
+        if self._client_rule is not None:
+            self._client_rule.rewrite(scope)
+        started = time.perf_counter()
+        request_id = request_id_of(scope["headers"])
+        token = bind(scope, request_id)
+        status = 500
+        try:
+            refusal = http_refusal(scope)
+            if refusal is None:
+                status, headers, body = await self._answer(scope, receive, cid)
+            else:
+                start, end = refusal
+                status, headers, body = start["status"], list(start["headers"]), end["body"]
+            headers.append((REQUEST_ID_HEADER, request_id.encode()))
+            message: Any = {"type": "http.response.start", "status": status,
+                            "headers": headers}
+            await send(message)
+            message = {"type": "http.response.body", "body": body}
+            await send(message)
+        finally:
+            request_done(scope, status, started, token)
+
+    async def _answer(self, scope: Any, receive: Receive, cid: str
+                      ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The vote's status, response headers and body, errors included."""
         scope["path_template"] = ROUTE  # what the router would set: metrics and log lines
         scope["path_params"] = {"cid": cid}
-        headers = scope["headers"]
         retry_after: int | None = None
         try:
             # the framework's order: JSON syntax, then the voter's claims (a dependency),
@@ -117,12 +156,8 @@ class VoteLane:
         response_headers = [_JSON, (b"content-length", str(len(body)).encode())]
         if retry_after is not None:
             response_headers.append((b"retry-after", str(retry_after).encode()))
-        self._cors(headers, response_headers)
-        start: Any = {"type": "http.response.start", "status": status,
-                      "headers": response_headers}
-        await send(start)
-        end: Any = {"type": "http.response.body", "body": body}
-        await send(end)
+        self._cors(scope["headers"], response_headers)
+        return status, response_headers, body
 
     async def _body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

@@ -105,6 +105,19 @@ class ClientAddressRule:
                 break
         return str(hop)
 
+    def rewrite(self, scope: Any) -> None:
+        """Set `scope["client"]` to the client this rule finds behind the socket peer."""
+        peer: Any = scope.get("client")
+        if peer:
+            client = self.client(peer[0], forwarded_entries(scope["headers"]))
+            scope["client"] = (client, peer[1] if client == peer[0] else 0)
+
+
+def client_rule(trusted: Sequence[str]) -> ClientAddressRule | None:
+    """The rule for `TRUSTED_PROXIES`, or None when no proxy is trusted (the peer is then
+    the client, and nothing needs rewriting)."""
+    return ClientAddressRule(trusted) if trusted else None
+
 
 def forwarded_entries(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
     """Every `X-Forwarded-For` entry of a request's raw headers, left to right."""
@@ -118,16 +131,13 @@ def forwarded_entries(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
 def client_address_middleware(app: ASGIApp, trusted: Sequence[str]) -> ASGIApp:
     """`app` with the client address rewritten from trusted proxies' headers; `app`
     itself (no cost at all) when no proxy is trusted."""
-    if not trusted:
+    rule = client_rule(trusted)
+    if rule is None:
         return app
-    rule = ClientAddressRule(trusted)
 
     async def with_client_address(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in _SCOPES:
-            peer: Any = scope.get("client")
-            if peer:
-                client = rule.client(peer[0], forwarded_entries(scope["headers"]))
-                scope["client"] = (client, peer[1] if client == peer[0] else 0)
+            rule.rewrite(scope)
         await app(scope, receive, send)
 
     return with_client_address

@@ -62,6 +62,18 @@ def body_is_not_json(headers: list[tuple[bytes, bytes]]) -> bool:
     return has_body and (content_type is None or not _JSON_TYPE.match(content_type))
 
 
+def http_refusal(scope: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The refusal an HTTP request's shape earns (its start and body messages), or None.
+    The vote lane (`intake/lane.py`) asks this too, as it answers votes before this
+    middleware would see them."""
+    if _CONTROL_IN_PATH.search(scope["path"]):
+        return INVALID_PATH
+    if scope["method"] in _BODY_METHODS and not scope["path"].endswith(_SMS_ROUTE) \
+            and body_is_not_json(scope["headers"]):
+        return NOT_JSON
+    return None
+
+
 def request_shape_check(app: ASGIApp) -> ASGIApp:
     """`app` behind the two refusals above (HTTP; a websocket upgrade with a control
     character in its path is refused with 403 before it is accepted)."""
@@ -69,12 +81,7 @@ def request_shape_check(app: ASGIApp) -> ASGIApp:
     async def check(scope: Any, receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            refusal = None
-            if _CONTROL_IN_PATH.search(scope["path"]):
-                refusal = INVALID_PATH
-            elif scope["method"] in _BODY_METHODS and not scope["path"].endswith(_SMS_ROUTE) \
-                    and body_is_not_json(scope["headers"]):
-                refusal = NOT_JSON
+            refusal = http_refusal(scope)
             if refusal is not None:
                 start, body = refusal
                 # a fresh header list each time: the request observer appends its

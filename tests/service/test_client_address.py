@@ -8,6 +8,7 @@ victim and load balancer as the different peers they would be on a network.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,11 @@ import pytest
 
 from tests.conftest import LiveServer, Stores, start_server
 from tests.harness.nginx import Nginx, nginx_or_skip
-from tests.service.helpers import room_in_this_minute
+from tests.harness.waiting import wait_until
+from tests.service.helpers import open_window, room_in_this_minute, voter_headers
 
 LOGIN_LIMIT = 5  # wrong juror codes per client address and minute
+VOTE_LIMIT = 3  # single votes per client address and second (RATE_LIMIT_IP_PER_S)
 ATTEMPTS = 25
 LOAD_BALANCER = "127.0.0.9"
 NGINX_PEER = "127.0.0.1"  # the address nginx connects to SilkVote from
@@ -68,6 +71,7 @@ def proxied_server(stores: Stores, tmp_path_factory: pytest.TempPathFactory
     """A load balancer on LOAD_BALANCER, trusted to append the address it saw."""
     server = start_server(stores, Path(tmp_path_factory.mktemp("proxied")),
                           RATE_LIMIT_JURY_LOGIN_PER_MIN=str(LOGIN_LIMIT),
+                          RATE_LIMIT_IP_PER_S=str(VOTE_LIMIT),
                           TRUSTED_PROXIES=f"{LOAD_BALANCER}/32, 10.0.0.0/8, {NGINX_PEER}/32")
     yield server
     server.stop()
@@ -116,6 +120,33 @@ async def test_a_peer_that_is_not_a_trusted_proxy_is_the_client_whatever_it_forw
         statuses = await wrong_codes(attacker, LOGIN_LIMIT + 3,
                                      [fresh_address() for _ in range(LOGIN_LIMIT + 3)])
     assert statuses == [401] * LOGIN_LIMIT + [429] * 3
+
+
+async def test_votes_behind_a_trusted_proxy_are_limited_per_client_it_saw(
+        proxied_server: LiveServer) -> None:
+    """Single votes take the vote lane, which answers before the middlewares: it must
+    find the same client they would. Each vote here is another voter's, so only the
+    per-address limit can refuse it."""
+    attacker, neighbour = fresh_address(), fresh_address()
+    async with from_address(proxied_server, LOAD_BALANCER) as balancer:
+        cid = proxied_server.new_contest()
+        await open_window(balancer, proxied_server, cid)
+        voters = [await voter_headers(balancer, proxied_server, cid, f"+7701{i:04d}", "KZ")
+                  for i in range(VOTE_LIMIT * 3)]
+
+        async def vote(voter: dict[str, str], forwarded_for: str) -> int:
+            r = await balancer.post(f"/api/v1/contests/{cid}/votes",
+                                    json={"entry": "UZ", "key": secrets.token_hex(4)},
+                                    headers={**voter, "X-Forwarded-For": forwarded_for})
+            return r.status_code
+
+        # a burst early in one second, so one fixed window holds it
+        wait_until(lambda: time.time() % 1 < 0.2, 3, "the start of a second")
+        burst = [await vote(voter, f"{fresh_address()}, {attacker}")
+                 for voter in voters[:VOTE_LIMIT * 2]]
+        neighbours = await vote(voters[-1], neighbour)
+    assert burst == [201] * VOTE_LIMIT + [429] * VOTE_LIMIT  # forged entries change nothing
+    assert neighbours == 201  # the next client behind the same balancer is not limited
 
 
 @pytest.fixture(scope="module")

@@ -143,11 +143,32 @@ def test_an_accepted_vote_and_its_retry_read_the_same_through_either_path(
 
 def test_lane_votes_are_timed_under_the_route_template(live_server: LiveServer,
                                                        contest: dict[str, str]) -> None:
-    seen(live_server, contest["cid"], b'{"entry":"AZ","key":"metrics"}',
-         {"Authorization": f"Bearer {contest['token']}"})
+    # its own vote (refused: the window is closed), not another test's, makes the series
+    status, _, _ = seen(live_server, contest["cid"], b'{"entry":"AZ","key":"metrics"}',
+                        {"Authorization": f"Bearer {contest['token']}",
+                         "Content-Type": "application/json"})
+    assert status == 409
     text = httpx.get(f"{live_server.base_url}/metrics").text
     route = 'route="/api/v1/contests/{cid}/votes"'
     lines: list[Any] = [line for line in text.splitlines()
                         if line.startswith("silkvote_http_request_seconds_count")
-                        and route in line and 'method="POST"' in line]
+                        and route in line and 'method="POST"' in line and 'status="409"' in line]
     assert lines, "no latency series for the lane's route"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_the_lane_echoes_the_request_id_as_the_framework_does(
+        live_server: LiveServer, framework_server: LiveServer, contest: dict[str, str],
+        content_type: str) -> None:
+    """Answered (409, the window is closed) or refused by its shape (415), a vote's answer
+    carries the client's sane X-Request-ID, and a fresh one in place of an insane one."""
+    for server in (live_server, framework_server):
+        answers = [httpx.post(f"{server.base_url}/api/v1/contests/{contest['cid']}/votes",
+                              content=b'{"entry":"AZ","key":"rid"}', timeout=10,
+                              headers={"Authorization": f"Bearer {contest['token']}",
+                                       "Content-Type": content_type, "X-Request-ID": given})
+                   for given in ("show-42.a_b", "two words")]
+        assert [r.status_code for r in answers] == [
+            409 if content_type == "application/json" else 415] * 2
+        assert answers[0].headers["x-request-id"] == "show-42.a_b"
+        assert answers[1].headers["x-request-id"] not in ("", "two words")
