@@ -163,6 +163,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # connection just as the server drops it: the request is lost to a reset.
         timeout_keep_alive=settings.keepalive_timeout_s,
         loop="uvloop", lifespan="on",
+        # no "server: uvicorn" on every answer: it tells a scanner what to probe, tells a
+        # client nothing, and was a sixth of the head uvicorn checks header by header
+        server_header=False,
         # httptools plus HEADER_TIMEOUT_S / BODY_TIMEOUT_S against slow clients; uvicorn
         # itself bounds only the idle time between requests (timeout_keep_alive).
         http=SlowClientProtocol,

@@ -77,8 +77,11 @@ class GroupCommitter:
         while self._tasks:  # a batch's write may leave its tally update running
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def submit(self, vote: PendingVote) -> Decision:
-        """The ledger's decision on `vote`, once it is committed (or ApiError 503)."""
+    def submit(self, vote: PendingVote) -> asyncio.Future[Decision]:
+        """The ledger's decision on `vote`, once it is committed (or ApiError 503).
+
+        The future itself, not a coroutine awaiting it: a vote's request awaits it
+        directly, one frame fewer to suspend and resume on every vote."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Decision] = loop.create_future()
         self._pending.append((vote, future, loop.time() + self._timeout_s))
@@ -86,7 +89,7 @@ class GroupCommitter:
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self._window_s, self._flush)
-        return await future
+        return future
 
     def _slots(self) -> int:
         """How many batches may be written at once. Without a spare core, one: the write

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -86,18 +86,21 @@ class VoteLane:
         self._encode = msgspec.json.Encoder().encode
         self._typed = msgspec.json.Decoder(VoteIn, strict=False).decode
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Any, receive: Receive, send: Send) -> Awaitable[None]:
+        """The awaitable that answers the request. Not a coroutine itself: a vote's own
+        coroutine is then one frame fewer to suspend and resume, and so is every other
+        request's."""
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             if path.endswith(_SUFFIX) and path.startswith(_PREFIX):
                 cid = path[len(_PREFIX):-len(_SUFFIX)]
                 if cid and "/" not in cid:
-                    await self._vote(scope, receive, send, cid)
-                    return
-        await self.app(scope, receive, send)
+                    return self._vote(scope, receive, send, cid)
+        return self.app(scope, receive, send)
 
     async def _vote(self, scope: Any, receive: Receive, send: Send, cid: str) -> None:
-        """The outer middlewares' work for this request, then the vote (class docstring)."""
+        """The outer middlewares' work for this request, then the vote (class docstring),
+        in one coroutine: every vote suspends once, on the ledger."""
         if self._client_rule is not None:
             self._client_rule.rewrite(scope)
         started = time.perf_counter()
@@ -106,11 +109,33 @@ class VoteLane:
         status = 500
         try:
             refusal = http_refusal(scope)
-            if refusal is None:
-                status, headers, body = await self._answer(scope, receive, cid)
-            else:
+            if refusal is not None:
                 start, end = refusal
                 status, headers, body = start["status"], list(start["headers"]), end["body"]
+            else:
+                scope["path_template"] = ROUTE  # as the router sets it: metrics, log lines
+                scope["path_params"] = {"cid": cid}
+                retry_after: int | None = None
+                try:
+                    # the framework's order: JSON syntax, then the voter's claims (a
+                    # dependency), then the body's fields (its signature model)
+                    body = await self._body(receive)
+                    data = self._fast_decode(body)  # one typed pass when the body is good
+                    if data is None:
+                        raw = self._parse(body)
+                    voter, bearer = self._claims(scope, cid)
+                    if data is None:
+                        data = self._convert(raw, scope)
+                    client = scope.get("client")
+                    status, out = await cast_vote(self._rt(), cid, data, voter,
+                                                  client[0] if client else None, bearer)
+                    body = self._encode(out)
+                except Exception as exc:  # each kind is answered in _failed
+                    status, body, retry_after = self._failed(exc, scope)
+                headers = [_JSON, (b"content-length", str(len(body)).encode())]
+                if retry_after is not None:
+                    headers.append((b"retry-after", str(retry_after).encode()))
+                self._cors(scope["headers"], headers)
             headers.append((REQUEST_ID_HEADER, request_id.encode()))
             message: Any = {"type": "http.response.start", "status": status,
                             "headers": headers}
@@ -120,44 +145,19 @@ class VoteLane:
         finally:
             request_done(scope, status, started, token)
 
-    async def _answer(self, scope: Any, receive: Receive, cid: str
-                      ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """The vote's status, response headers and body, errors included."""
-        scope["path_template"] = ROUTE  # what the router would set: metrics and log lines
-        scope["path_params"] = {"cid": cid}
-        retry_after: int | None = None
-        try:
-            # the framework's order: JSON syntax, then the voter's claims (a dependency),
-            # then the body's fields (its signature model)
-            body = await self._body(receive)
-            data = self._fast_decode(body)  # one typed pass when the body is good
-            if data is None:
-                raw = self._parse(body)
-            voter, token = self._claims(scope, cid)
-            if data is None:
-                data = self._convert(raw, scope)
-            client = scope.get("client")
-            status, out = await cast_vote(self._rt(), cid, data, voter,
-                                          client[0] if client else None, token)
-            body = self._encode(out)
-        except ApiError as exc:
-            status, body = exc.status, self._error(exc.code, exc.message)
-            if status == 429:  # as core/errors.error_response: every 429 says when
-                retry_after = exc.retry_after_s or RETRY_AFTER_DEFAULT_S
-        except _Refusal as exc:
-            status, body = 400, self._error("invalid_body", exc.message)
-        except STORE_ERRORS as exc:
+    def _failed(self, exc: Exception, scope: Any) -> tuple[int, bytes, int | None]:
+        """(status, error body, Retry-After seconds or None) of a vote that failed."""
+        if isinstance(exc, ApiError):
+            # as core/errors.error_response: every 429 says when
+            retry = (exc.retry_after_s or RETRY_AFTER_DEFAULT_S) if exc.status == 429 else None
+            return exc.status, self._error(exc.code, exc.message), retry
+        if isinstance(exc, _Refusal):
+            return 400, self._error("invalid_body", exc.message), None
+        if isinstance(exc, STORE_ERRORS):
             log.warning("store unavailable on POST %s: %s", scope["path"], exc)
-            status, body = 503, self._error("unavailable", UNAVAILABLE)
-        except Exception:
-            log.exception("unhandled error on POST %s", scope["path"])
-            status, body = 500, self._error("internal_error",
-                                            "internal error; the incident was logged")
-        response_headers = [_JSON, (b"content-length", str(len(body)).encode())]
-        if retry_after is not None:
-            response_headers.append((b"retry-after", str(retry_after).encode()))
-        self._cors(scope["headers"], response_headers)
-        return status, response_headers, body
+            return 503, self._error("unavailable", UNAVAILABLE), None
+        log.error("unhandled error on POST %s", scope["path"], exc_info=exc)
+        return 500, self._error("internal_error", "internal error; the incident was logged"), None
 
     async def _body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []

@@ -33,7 +33,7 @@ async def cast_vote(rt: Runtime, cid: str, data: VoteIn, voter: VoterClaims,
     The vote carries keyed hashes (per contest) of the client's network and of the
     token, for the integrity report; the ledger keeps neither the address nor the token.
     """
-    await limit_voter(rt, voter, client_host)
+    limit_voter(rt, voter, client_host)
     contest = await rt.contests.get(cid)
     refusal = entry_refusal(contest, voter.country, data.entry)
     if refusal is None and window_shut(contest.window, contest.opens_ts, contest.closes_ts,
@@ -65,12 +65,12 @@ def window_shut(window: str, opens_ts: float | None, closes_ts: float | None,
     return opens_ts is None or now < opens_ts
 
 
-async def limit_voter(rt: Runtime, voter: VoterClaims, client_host: str | None) -> None:
+def limit_voter(rt: Runtime, voter: VoterClaims, client_host: str | None) -> None:
     """Per-IP and per-voter request rates (RATE_LIMIT_IP_PER_S, RATE_LIMIT_VOTER_PER_S)."""
     settings = rt.settings
     if settings.rate_limit_ip_per_s and client_host is not None:
-        await rt.limiter.enforce("ip", client_host, settings.rate_limit_ip_per_s)
-    await rt.limiter.enforce("voter", voter.voter, settings.rate_limit_voter_per_s)
+        rt.limiter.enforce("ip", client_host, settings.rate_limit_ip_per_s)
+    rt.limiter.enforce("voter", voter.voter, settings.rate_limit_voter_per_s)
 
 
 def answer(decision: Decision, entry: str) -> tuple[int, VoteOut]:

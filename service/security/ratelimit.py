@@ -65,8 +65,11 @@ class RateLimiter:
         self._sync_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def enforce(self, bucket: str, identity: str, limit: int, window_s: int = 1) -> None:
-        """Refuse with 429 `rate_limited` once `identity` exceeds `limit` per window."""
+    def enforce(self, bucket: str, identity: str, limit: int, window_s: int = 1) -> None:
+        """Refuse with 429 `rate_limited` once `identity` exceeds `limit` per window.
+
+        Not a coroutine: the decision is local (Redis is synced in the background), and
+        on the vote path each coroutine layer is a cost every vote pays twice."""
         if limit <= 0:
             return
         if self.hit(rate_key(bucket, identity, window_s), window_s) > limit:

@@ -21,7 +21,7 @@ async def admitted(limiters: list[RateLimiter], identity: str, limit: int, hits:
     count = 0
     for i in range(hits):
         try:
-            await limiters[i % len(limiters)].enforce("test", identity, limit, window_s=HOUR)
+            limiters[i % len(limiters)].enforce("test", identity, limit, window_s=HOUR)
             count += 1
         except ApiError as refusal:
             assert refusal.status == 429 and refusal.code == "rate_limited"
@@ -54,11 +54,11 @@ async def test_an_occasional_voter_costs_no_redis_command(stores: Stores) -> Non
     try:
         identity, busy = uuid.uuid4().hex, uuid.uuid4().hex
         limiter = RateLimiter(redis)
-        await limiter.enforce("test", identity, 10, window_s=HOUR)
+        limiter.enforce("test", identity, 10, window_s=HOUR)
         # A busy key makes the limiter share; a share sends every unsent hit at once, so
         # once the busy key's count is in Redis, the occasional hit would be there too.
         for _ in range(SHARE_FROM):
-            await limiter.enforce("test", busy, 10, window_s=HOUR)
+            limiter.enforce("test", busy, 10, window_s=HOUR)
         await eventually(lambda: redis.exists(rate_key("test", busy, HOUR)), 5,
                          "the busy key's hits to be shared through Redis")
         assert await redis.exists(rate_key("test", identity, HOUR)) == 0
