@@ -1,6 +1,7 @@
 """The Litestar application: routes, dependencies, error handling, OpenAPI, lifespan.
 
-`create_app()` is the ASGI factory uvicorn loads in every worker process. The lifespan
+`create_served_app()` is the ASGI factory uvicorn loads in every worker process: the
+app of `create_app()` behind the vote lane. The lifespan
 builds the process's `Runtime` (stores, feature stores, components), starts its
 components and hands it to every route as the typed dependency `rt`.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler
 
 from service.apidocs.openapi import openapi_config
 from service.audit.api import AuditController
@@ -99,8 +100,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     observe_requests(app)  # outside the router: sees 404s and 405s too
     # outside those: the access line, every route and every limit see the same client
     app.asgi_handler = client_address_middleware(app.asgi_handler, settings.trusted_proxies)
-    if settings.vote_lane:  # outermost: it does the three layers' work for its votes
-        app.asgi_handler = VoteLane(app.asgi_handler, lambda: runtime_of(app),
-                                    settings.max_body_bytes, cors,
-                                    client_rule(settings.trusted_proxies))
     return app
+
+
+def create_served_app() -> ASGIApp:
+    """What uvicorn serves in each worker: `create_app()`, behind the vote lane unless
+    `VOTE_LANE=false`. The lane sits outside the app's own entry point too (Litestar's
+    `__call__`, a coroutine layer every vote paid for), and does the work of the three
+    middlewares around the router for its votes (`service/intake/lane.py`)."""
+    settings = load_settings()
+    app = create_app(settings)
+    if not settings.vote_lane:
+        return app
+    assert app.cors_config is not None  # create_app always sets one
+    return VoteLane(app, lambda: runtime_of(app), settings.max_body_bytes, app.cors_config,
+                    client_rule(settings.trusted_proxies))

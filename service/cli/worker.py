@@ -76,6 +76,6 @@ def die_with_parent(sig: signal.Signals = signal.SIGTERM) -> bool:
 def create_worker_app() -> Any:
     """The ASGI factory of a supervised worker: tie it to its parent, then build the app."""
     die_with_parent()
-    from service.app import create_app
+    from service.app import create_served_app
 
-    return create_app()
+    return create_served_app()

@@ -32,13 +32,22 @@ class ContestCache:
         self._reads: dict[str, asyncio.Task[Contest | None]] = {}
         self._generation: dict[str, int] = {}
 
+    def cached(self, contest_id: str) -> Contest | None:
+        """The contest as cached (an old entry is refreshed in the background), or None
+        when it must be read first. Not a coroutine: the vote path asks on every vote,
+        and almost always the answer is here."""
+        cached = self._items.get(contest_id)
+        if cached is None:
+            return None
+        if time.monotonic() - cached[0] >= self._ttl_s and contest_id not in self._reads:
+            self._read(contest_id)
+        return cached[1]
+
     async def get(self, contest_id: str) -> Contest:
         """The contest, or ApiError 404 (503 when a first read exceeds `timeout_s`)."""
-        cached = self._items.get(contest_id)
-        if cached is not None:
-            if time.monotonic() - cached[0] >= self._ttl_s and contest_id not in self._reads:
-                self._read(contest_id)
-            return cached[1]
+        contest = self.cached(contest_id)
+        if contest is not None:
+            return contest
         read = self._reads.get(contest_id) or self._read(contest_id)
         contest = await asyncio.wait_for(asyncio.shield(read), self._timeout_s)
         if contest is None:

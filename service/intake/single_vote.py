@@ -34,7 +34,7 @@ async def cast_vote(rt: Runtime, cid: str, data: VoteIn, voter: VoterClaims,
     token, for the integrity report; the ledger keeps neither the address nor the token.
     """
     limit_voter(rt, voter, client_host)
-    contest = await rt.contests.get(cid)
+    contest = rt.contests.cached(cid) or await rt.contests.get(cid)
     refusal = entry_refusal(contest, voter.country, data.entry)
     if refusal is None and window_shut(contest.window, contest.opens_ts, contest.closes_ts,
                                        time.time()):
