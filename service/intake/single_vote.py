@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from service.contests.models import Contest
 from service.core import metrics
 from service.intake.ledger import (
     APP_SOURCE,
@@ -30,11 +31,23 @@ async def cast_vote(rt: Runtime, cid: str, data: VoteIn, voter: VoterClaims,
     """(HTTP status, body) of an accepted or duplicate vote; raises `ApiError` for every
     refusal (rate limit, contest rules, window, cap, the voter's country).
 
+    The vote lane runs these same four steps inline (`intake/lane.py`): a coroutine
+    frame fewer for every vote to suspend and resume on its way to the ledger."""
+    limit_voter(rt, voter, client_host)
+    contest = rt.contests.cached(cid) or await rt.contests.get(cid)
+    decision = await rt.committer.submit(pending_vote(rt, contest, data, voter, client_host,
+                                                      token))
+    return answer(decision, data.entry)
+
+
+def pending_vote(rt: Runtime, contest: Contest, data: VoteIn, voter: VoterClaims,
+                 client_host: str | None, token: str) -> PendingVote:
+    """The vote as the ledger takes it, once the contest's rules allow it; raises
+    `ApiError` for a refusal this process can decide (entry, country, a shut window).
+
     The vote carries keyed hashes (per contest) of the client's network and of the
     token, for the integrity report; the ledger keeps neither the address nor the token.
     """
-    limit_voter(rt, voter, client_host)
-    contest = rt.contests.cached(cid) or await rt.contests.get(cid)
     refusal = entry_refusal(contest, voter.country, data.entry)
     if refusal is None and window_shut(contest.window, contest.opens_ts, contest.closes_ts,
                                        time.time()):
@@ -42,15 +55,14 @@ async def cast_vote(rt: Runtime, cid: str, data: VoteIn, voter: VoterClaims,
     if refusal is not None:
         count(refusal)
         raise refuse(refusal, data.entry)
+    cid = contest.id
     voter_hash = bytes.fromhex(voter.voter)
     secret = rt.settings.voter_hash_key
-    pending = PendingVote(
+    return PendingVote(
         cid, app_dedupe_key(voter_hash, data.key), voter_hash, voter.country, data.entry,
         APP_SOURCE, APP_SOURCE,
         None if client_host is None else network_hasher(secret, cid)(client_host),
         token_hasher(secret, cid)(token))
-    decision = await rt.committer.submit(pending)
-    return answer(decision, data.entry)
 
 
 def window_shut(window: str, opens_ts: float | None, closes_ts: float | None,

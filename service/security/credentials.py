@@ -114,9 +114,12 @@ def network_hash(voter_hash_key: str, contest: str, network: str) -> bytes:
 @functools.lru_cache(maxsize=256)
 def token_hasher(voter_hash_key: str, contest: str) -> Callable[[str], bytes]:
     """Keyed hash of a voter token in `contest`: which votes came with one token,
-    without storing the token (a credential)."""
+    without storing the token (a credential). Remembered per token, as the signer
+    remembers a genuine token's claims (`security/tokens.py`): a viewer votes up to the
+    cap with one token, and the lookup costs a quarter of the hash."""
     keyed = _keyed(voter_hash_key, contest, "token", KEYED_HASH_BYTES)
 
+    @functools.lru_cache(maxsize=16_384)
     def digest(token: str) -> bytes:
         return keyed(token.encode())
 

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.security.credentials import (
+    _keyed,
     network_hash,
     network_hasher,
     network_prefix,
@@ -65,3 +66,13 @@ def test_a_token_hash_is_keyed_per_contest_and_short() -> None:
     assert token_hasher(SECRET, "c1")(token) == token_hasher(SECRET, "c1")(token)
     assert token_hasher(SECRET, "c1")(token) != token_hasher(SECRET, "c2")(token)
     assert len(token_hasher(SECRET, "c1")(token)) == 16
+
+
+@given(tokens=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=30))
+def test_a_remembered_token_hash_is_the_hash_itself(tokens: list[str]) -> None:
+    """A viewer's next votes with one token take its hash from memory: it must be the
+    hash the key gives, whatever tokens came between."""
+    hasher = token_hasher(SECRET, "c-memo")
+    fresh = _keyed(SECRET, "c-memo", "token", 16)
+    for token in tokens + tokens[::-1]:
+        assert hasher(token) == fresh(token.encode())
