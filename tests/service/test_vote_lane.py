@@ -172,3 +172,15 @@ def test_the_lane_echoes_the_request_id_as_the_framework_does(
             409 if content_type == "application/json" else 415] * 2
         assert answers[0].headers["x-request-id"] == "show-42.a_b"
         assert answers[1].headers["x-request-id"] not in ("", "two words")
+
+
+def test_no_answer_names_the_server_software(live_server: LiveServer,
+                                             contest: dict[str, str]) -> None:
+    """`server: uvicorn` told a scanner what to probe and a client nothing (cli/server.py)."""
+    vote = httpx.post(f"{live_server.base_url}/api/v1/contests/{contest['cid']}/votes",
+                      json={"entry": "AZ", "key": "srv"}, timeout=10,
+                      headers={"Authorization": f"Bearer {contest['token']}"})
+    health = httpx.get(f"{live_server.base_url}/healthz", timeout=10)
+    assert vote.status_code == 409 and health.status_code == 200
+    assert "server" not in vote.headers and "server" not in health.headers
+    assert vote.headers["date"] and health.headers["date"]  # RFC 9110: a server with a clock
