@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -136,8 +138,29 @@ def serve(host: str | None, port: int | None, workers: int, embedded: bool) -> N
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    import tempfile
+    with _shared_metrics_folder(workers):
+        _run_uvicorn(settings, host, port, workers)
 
+
+@contextmanager
+def _shared_metrics_folder(workers: int) -> Iterator[None]:
+    """The folder where several workers keep their metrics files for /metrics to add up
+    (PROMETHEUS_MULTIPROC_DIR): made for this run and removed when it ends, so a server
+    restarted every night leaves no folder behind each time. One the operator named is
+    theirs, and is left alone."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="silkvote-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from service.core.http_timeouts import SlowClientProtocol
@@ -145,8 +168,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from service.live.wire import DirectFrameProtocol
     from service.live.ws import WS_MAX_MESSAGE_BYTES
 
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="silkvote-metrics-")
     # A supervised worker ties itself to the supervisor, so that a kill -9 of `serve`
     # does not leave it serving, orphaned, on the port (service/cli/worker.py).
     factory = ("service.cli.worker:create_worker_app" if workers > 1

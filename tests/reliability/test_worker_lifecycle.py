@@ -82,3 +82,17 @@ def test_kill_9_of_the_parent_takes_its_workers_down_and_frees_the_port(
         if new is not None:
             new.terminate()
             new.wait(timeout=30)
+
+
+def test_a_stopped_serve_leaves_no_metrics_folder_behind(stores: Stores, tmp_path: Path) -> None:
+    """`serve --workers N` makes a folder for the workers' shared metrics files. A server
+    restarted each night must not leave one more in the temporary folder each time."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    server = start_server(stores, tmp_path / "server", workers=2, TMPDIR=str(temporary))
+    try:
+        assert [p.name[:16] for p in temporary.iterdir()] == ["silkvote-metrics"]
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0
+    assert list(temporary.iterdir()) == []
