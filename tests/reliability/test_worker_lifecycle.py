@@ -51,7 +51,10 @@ def test_the_death_signal_is_armed_in_a_supervised_worker_not_in_its_parent() ->
 @pytest.mark.slow
 def test_kill_9_of_the_parent_takes_its_workers_down_and_frees_the_port(
         stores: Stores, tmp_path: Path) -> None:
-    server = start_server(stores, tmp_path / "first", workers=2)
+    # killed, the server cannot remove its metrics folder: it goes to the test's own
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    server = start_server(stores, tmp_path / "first", workers=2, TMPDIR=str(temporary))
     new: subprocess.Popen[bytes] | None = None
     workers: set[int] = set()
     try:
@@ -66,7 +69,7 @@ def test_kill_9_of_the_parent_takes_its_workers_down_and_frees_the_port(
                    ok=lambda left: not left, interval_s=0.05)
         print(f"\n  both workers gone {time.monotonic() - killed_at:.2f} s after the kill -9")
 
-        env = server_env(stores, tmp_path / "second", TEST_SETTINGS)
+        env = server_env(stores, tmp_path / "second", TEST_SETTINGS | {"TMPDIR": str(temporary)})
         (tmp_path / "second").mkdir()
         with (tmp_path / "second" / "server.log").open("wb") as log:
             new = subprocess.Popen(
