@@ -6,9 +6,10 @@ dependency resolution for `rt` and the voter, signature-model validation, a Resp
 object and its header assembly) cost about as much CPU as the vote's own work. At a
 televote peak that is the largest bill of the service tier (docs/scaling.md).
 
-The lane is the outermost layer of the app's ASGI handler, so a vote does not pass
-through the three middlewares around the router either; each was a coroutine layer, a
-`send` wrapper or both, about a tenth of a vote's CPU together (issue 21's profile).
+The lane is what uvicorn calls first (`create_served_app()` in `service/app.py`: the lane
+in front of the Litestar app), so a vote passes neither Litestar's entry point nor the
+three middlewares around the router; each was a coroutine layer, a `send` wrapper or
+both, about a tenth of a vote's CPU together (issue 21's profile).
 What they do for every request, the lane does for its votes by calling their own
 functions, in their order: the client address behind trusted proxies
 (`security/client_address.py`), the request id, latency series and access line
@@ -45,7 +46,7 @@ from service.core.errors import (
 from service.core.logs import request_done
 from service.core.request_context import REQUEST_ID_HEADER, bind, request_id_of
 from service.intake.models import VoteIn
-from service.intake.single_vote import answer, limit_voter, pending_vote
+from service.intake.single_vote import cast_vote
 from service.runtime import Runtime
 from service.security.client_address import ClientAddressRule
 from service.security.guards import bearer_of, no_bearer, verified_claims
@@ -100,7 +101,8 @@ class VoteLane:
 
     async def _vote(self, scope: Any, receive: Receive, send: Send, cid: str) -> None:
         """The outer middlewares' work for this request, then the vote (class docstring),
-        in one coroutine: every vote suspends once, on the ledger."""
+        with `cast_vote` the only coroutine frames a vote passes: it suspends once, on
+        the committer's future."""
         if self._client_rule is not None:
             self._client_rule.rewrite(scope)
         started = time.perf_counter()
@@ -127,21 +129,12 @@ class VoteLane:
                     if data is None:
                         data = self._convert(raw, scope)
                     client = scope.get("client")
-                    host = client[0] if client else None
-                    rt = self._rt()
-                    # cast_vote()'s steps, inline (single_vote.py says why)
-                    limit_voter(rt, voter, host)
-                    contest = rt.contests.cached(cid) or await rt.contests.get(cid)
-                    decision = await rt.committer.submit(
-                        pending_vote(rt, contest, data, voter, host, bearer))
-                    status, out = answer(decision, data.entry)
+                    status, out = await cast_vote(self._rt(), cid, data, voter,
+                                                  client[0] if client else None, bearer)
                     body = self._encode(out)
                 except Exception as exc:  # each kind is answered in _failed
                     status, body, retry_after = self._failed(exc, scope)
-                headers = [_JSON, (b"content-length", str(len(body)).encode())]
-                if retry_after is not None:
-                    headers.append((b"retry-after", str(retry_after).encode()))
-                self._cors(scope["headers"], headers)
+                headers = self._headers(scope, body, retry_after)
             headers.append((REQUEST_ID_HEADER, request_id.encode()))
             message: Any = {"type": "http.response.start", "status": status,
                             "headers": headers}
@@ -150,6 +143,15 @@ class VoteLane:
             await send(message)
         finally:
             request_done(scope, status, started, token)
+
+    def _headers(self, scope: Any, body: bytes, retry_after: int | None
+                 ) -> list[tuple[bytes, bytes]]:
+        """The response headers of a vote's answer, CORS included."""
+        headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(retry_after).encode()))
+        self._cors(scope["headers"], headers)
+        return headers
 
     def _failed(self, exc: Exception, scope: Any) -> tuple[int, bytes, int | None]:
         """(status, error body, Retry-After seconds or None) of a vote that failed."""

@@ -31,8 +31,8 @@ async def cast_vote(rt: Runtime, cid: str, data: VoteIn, voter: VoterClaims,
     """(HTTP status, body) of an accepted or duplicate vote; raises `ApiError` for every
     refusal (rate limit, contest rules, window, cap, the voter's country).
 
-    The vote lane runs these same four steps inline (`intake/lane.py`): a coroutine
-    frame fewer for every vote to suspend and resume on its way to the ledger."""
+    A cached contest is taken without a coroutine (`ContestCache.cached`): nearly every
+    vote finds it there, and this runs once per vote."""
     limit_voter(rt, voter, client_host)
     contest = rt.contests.cached(cid) or await rt.contests.get(cid)
     decision = await rt.committer.submit(pending_vote(rt, contest, data, voter, client_host,

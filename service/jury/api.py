@@ -41,8 +41,8 @@ JUROR_SESSION_S = 3 * 24 * 3600  # a dress rehearsal and a final, with margin
 async def open_session(request: Request[Any, Any, Any], rt: Runtime, data: SessionIn
                        ) -> SessionOut:
     client = request.client.host if request.client else "unknown"
-    rt.limiter.enforce("jury-login", client,
-                             rt.settings.rate_limit_jury_login_per_min, window_s=60)
+    rt.limiter.enforce("jury-login", client, rt.settings.rate_limit_jury_login_per_min,
+                       window_s=60)
     nonce = secrets.token_hex(8)
     juror = await rt.jury.redeem_code(hash_secret(data.code.strip().upper()), nonce)
     claims = JurorClaims(contest=juror.contest, juror=juror.id, country=juror.country,
