@@ -35,8 +35,9 @@ ASYNCAPI_PATH = "/asyncapi"  # under the OpenAPI router's /schema
 CHANNEL_ADDRESS = "/ws/contests/{cid}/leaderboard"
 
 Seq = Annotated[int, msgspec.Meta(
-    ge=0, description="The contest's standings version in the server process the socket "
-    "is connected to: each update carries the next one, so a gap means a missed update. "
+    ge=0, description="The version of the standings this socket's view (public or full) "
+    "shows, in the server process the socket is connected to: each update carries the "
+    "next one, so a gap means a missed update. "
     "It restarts when the process does; compare it only within one connection.")]
 
 

@@ -28,6 +28,7 @@ from service.live.eager import start_eagerly
 from service.live.heap import HeapPolicy
 from service.live.wire import WriteFrame, text_frame
 from service.results.compute import ResultsReader
+from service.results.views import ResultsView
 from service.stores import redis_keys
 from service.stores.redis import create_pubsub_redis
 
@@ -110,13 +111,36 @@ class Subscriber:
 
 
 @dataclass(eq=False)
+class SentView:
+    """One view (public or full) of a contest as this process last encoded it.
+
+    Each view counts its own `seq`: a vote on a hidden board changes the full view only,
+    and a public client must not hear of it, not even as an update that shows nothing
+    new (its timing alone tells a watcher when votes land).
+    """
+
+    seq: int = 0
+    view: ResultsView | None = None
+    encoded: bytes = b""
+
+    def take(self, view: ResultsView) -> bool:
+        """Keep the view (re-encoded, for a fresh `as_of` on snapshots); True when what
+        it shows changed, `as_of` aside: then its `seq` moves on."""
+        last = self.view
+        changed = last is None or msgspec.structs.replace(view, as_of=last.as_of) != last
+        self.view, self.encoded = view, msgspec.json.encode(view)
+        if changed:
+            self.seq += 1
+        return changed
+
+
+@dataclass(eq=False)
 class ContestFeed:
     """The encoded standings of one contest in this process, and who receives them."""
 
-    seq: int = 0
     dirty: bool = True
-    public: bytes = b""
-    full: bytes = b""
+    public: SentView = field(default_factory=SentView)
+    full: SentView = field(default_factory=SentView)
     subscribers: set[Subscriber] = field(default_factory=set)
     joining: int = 0  # clients between arrival and registration: keep the feed alive
     # Unix time at which the views change with no notice (a hidden board's scheduled
@@ -163,15 +187,16 @@ class LeaderboardHub:
         feed = self._feeds.setdefault(contest_id, ContestFeed())
         feed.joining += 1
         try:
-            if not feed.public:  # first client here: compute, and tell anyone who just joined
+            if feed.public.view is None:  # first client here: compute, tell who just joined
                 await self._publish(contest_id, feed)
-                if not feed.public:
+                if feed.public.view is None:
                     raise RuntimeError(f"standings of {contest_id} are unavailable")
             async with feed.lock:  # no update can be sent between this snapshot and joining
                 sub = Subscriber(contest_id, full, send, write, read_token=read_token)
                 feed.subscribers.add(sub)
                 metrics.WS_CLIENTS.inc()
-                sub.offer(frame("snapshot", feed.seq, feed.full if full else feed.public))
+                shown = feed.full if full else feed.public
+                sub.offer(frame("snapshot", shown.seq, shown.encoded))
                 return sub
         finally:
             feed.joining -= 1
@@ -196,10 +221,11 @@ class LeaderboardHub:
         if feed is not None:
             feed.dirty = True
 
-    async def _refresh(self, contest_id: str, feed: ContestFeed) -> bool:
-        """Recompute and encode the contest's views; True when they changed.
+    async def _refresh(self, contest_id: str, feed: ContestFeed) -> tuple[bool, bool]:
+        """Recompute and encode the contest's views; whether each (public, full) changed.
 
-        Every new `seq` must reach every subscriber, so only `_publish` calls this.
+        Every new `seq` must reach every subscriber of its view, so only `_publish` calls
+        this.
         """
         feed.dirty = False
         contest = await self._contests.get(contest_id)
@@ -208,12 +234,7 @@ class LeaderboardHub:
         feed.refresh_at = (closes if public.standings_hidden and closes is not None
                            and closes > time.time() else None)
         public.as_of = full.as_of = public.as_of.replace(microsecond=0)
-        encoded_public, encoded_full = msgspec.json.encode(public), msgspec.json.encode(full)
-        if encoded_public == feed.public and encoded_full == feed.full:
-            return False
-        feed.seq += 1
-        feed.public, feed.full = encoded_public, encoded_full
-        return True
+        return feed.public.take(public), feed.full.take(full)
 
     async def _tick(self) -> None:
         """Publish dirty contests on a fixed cadence: a long broadcast does not stretch it."""
@@ -239,18 +260,20 @@ class LeaderboardHub:
     async def _publish_locked(self, contest_id: str, feed: ContestFeed) -> None:
         try:
             with metrics.LEADERBOARD_REFRESH_SECONDS.time():
-                changed = await self._refresh(contest_id, feed)
+                public_changed, full_changed = await self._refresh(contest_id, feed)
         except Exception as exc:  # a store hiccup: keep the last standings, retry next tick
             feed.dirty = True
             log.warning("leaderboard refresh of %s failed: %s", contest_id, exc)
             return
-        if not changed:
+        if not (public_changed or full_changed):
             return
-        public = frame("update", feed.seq, feed.public)
-        full = frame("update", feed.seq, feed.full)
+        public = frame("update", feed.public.seq, feed.public.encoded) if public_changed else None
+        full = frame("update", feed.full.seq, feed.full.encoded) if full_changed else None
         with metrics.LEADERBOARD_FANOUT_SECONDS.time():
             for sub in list(feed.subscribers):
-                sub.offer(full if sub.full else public)
+                message = full if sub.full else public
+                if message is not None:
+                    sub.offer(message)
 
     async def _listen(self) -> None:
         """Follow "changed" and contest-event notices from every process, reconnecting."""

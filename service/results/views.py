@@ -110,6 +110,7 @@ def public_view(contest: Contest, result: Result, audience_only: Result | None,
         return view
     if not standings_public(contest, view.phase):
         view.standings_hidden = True
+        view.reveal_total = 0  # it grows as ballots and votes arrive: it would tell when
         view.scoreboard, view.sets, view.reveal = [], [], []
         view.votes, view.explanations, view.void_votes = {}, {}, {}
         return view

@@ -56,6 +56,7 @@ def assert_hidden(results: dict[str, Any]) -> None:
     assert results["standings_hidden"] is True
     assert results["votes"] == {} and results["scoreboard"] == [] and results["sets"] == []
     assert results["explanations"] == {} and results["reveal"] == []
+    assert results["reveal_total"] == 0
 
 
 async def read_token(api: httpx.AsyncClient, server: LiveServer, cid: str) -> tuple[str, str]:
@@ -213,3 +214,28 @@ async def test_after_close_shows_the_standings_when_the_scheduled_close_passes(
     assert datetime.now(UTC) >= closes
     results = (await api.get(f"/api/v1/contests/{cid}/results")).json()
     assert results["votes"] == {"KZ": {"UZ": 1}}
+
+
+async def test_a_hidden_board_sends_the_public_no_update_until_its_standings_open(
+        live_server: LiveServer, api: httpx.AsyncClient) -> None:
+    """A vote changes the full view only: the public socket hears nothing of it (not even
+    that something changed), and its next update, one `seq` on, is the board opening."""
+    cid = live_server.new_contest(results_visibility="after_close")
+    await open_window(api, live_server, cid)
+    admin = {"Authorization": f"Bearer {live_server.admin_token}"}
+    async with websockets.connect(ws_url(live_server, cid)) as public, \
+            websockets.connect(ws_url(live_server, cid), additional_headers=admin) as full:
+        first = json.loads(await asyncio.wait_for(public.recv(), 5))
+        assert_hidden(first["results"])
+        assert json.loads(await asyncio.wait_for(full.recv(), 5))["results"]["votes"] == {}
+        voter = await voter_headers(api, live_server, cid, f"fan-{uuid.uuid4().hex}", "KZ")
+        r = await api.post(f"/api/v1/contests/{cid}/votes",
+                           json={"entry": "UZ", "key": uuid.uuid4().hex}, headers=voter)
+        assert r.status_code == 201, r.text
+        counted = json.loads(await asyncio.wait_for(full.recv(), 10))
+        assert counted["type"] == "update" and counted["results"]["votes"] == {"KZ": {"UZ": 1}}
+        await open_window(api, live_server, cid, "closed")
+        opened = json.loads(await asyncio.wait_for(public.recv(), 10))
+    assert opened["type"] == "update" and opened["seq"] == first["seq"] + 1
+    assert opened["results"]["standings_hidden"] is False
+    assert opened["results"]["votes"] == {"KZ": {"UZ": 1}}
