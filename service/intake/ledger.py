@@ -18,7 +18,15 @@ from typing import Literal, NamedTuple
 import asyncpg
 import msgspec
 
-from service.intake.tally_cut import Cells, LedgerCut, advanced, ledger_at
+from service.intake.tally_cut import (
+    Counts,
+    HeldCells,
+    LedgerCut,
+    Scope,
+    advanced,
+    held_ranges,
+    ledger_at,
+)
 from service.stores.postgres import Conn
 
 Outcome = Literal["accepted", "duplicate", "vote_cap_reached", "window_closed", "not_found",
@@ -172,15 +180,53 @@ async def ledger_head(conn: Conn, contest: str) -> int:
     return int(head or 0)
 
 
-async def batches_after(conn: Conn, contest: str, after: int) -> dict[int, Cells]:
-    """The cells of every committed batch numbered above `after`."""
+_HELD_CELLS_SQL = """
+WITH r AS (SELECT * FROM unnest($2::integer[], $3::bigint[], $4::bigint[], $5::text[])
+             AS r(s, after, upto, only_country)),
+b AS MATERIALIZED (
+    SELECT r.s, r.only_country, b.countries, b.entries, b.votes
+      FROM r JOIN ledger_batches b
+        ON b.contest_id = $1 AND b.batch > r.after AND b.batch <= r.upto)
+SELECT s, NULL::text AS country, NULL::text AS entry, count(*)::bigint AS n
+  FROM b GROUP BY s
+UNION ALL
+SELECT s, c.country, c.entry, sum(c.votes)::bigint
+  FROM b CROSS JOIN LATERAL unnest(b.countries, b.entries, b.votes) AS c(country, entry, votes)
+ WHERE b.only_country IS NULL OR c.country = b.only_country
+ GROUP BY s, c.country, c.entry
+UNION ALL
+SELECT -1, NULL, NULL, batch FROM ledger_heads WHERE contest_id = $1
+"""
+
+
+async def held_cells(conn: Conn, contest: str, scopes: list[Scope], cut: int
+                     ) -> list[HeldCells]:
+    """For each scope (read from Redis just before), what the ledger holds in the batches
+    it holds above `cut`: one statement, PostgreSQL adding the runs of batches up
+    (`tally_cut.held_ranges`), so this process reads a few rows per scope however many
+    batches a round spans."""
+    wanted = [(i, run) for i, scope in enumerate(scopes) for run in held_ranges(scope, cut)]
+    only = [scope.countries[0] if len(scope.countries) == 1 else None for scope in scopes]
     rows = await conn.fetch(
-        "SELECT batch, countries, entries, votes FROM ledger_batches "
-        "WHERE contest_id = $1 AND batch > $2 ORDER BY batch",
-        contest, after,
-    )
-    return {row["batch"]: list(zip(row["countries"], row["entries"], row["votes"], strict=True))
-            for row in rows}
+        _HELD_CELLS_SQL, contest, [i for i, _ in wanted], [run[0] for _, run in wanted],
+        [run[1] for _, run in wanted], [only[i] for i, _ in wanted])
+    head, present = 0, [0] * len(scopes)
+    sums: list[Counts] = [{} for _ in scopes]
+    for row in rows:
+        if row["s"] < 0:
+            head = int(row["n"])
+        elif row["country"] is None:
+            present[row["s"]] = int(row["n"])
+        else:
+            sums[row["s"]].setdefault(row["country"], {})[row["entry"]] = int(row["n"])
+    expected = [0] * len(scopes)
+    for i, (after, upto) in wanted:
+        expected[i] += upto - after
+    return [HeldCells(head, sums[i] if present[i] == expected[i] else None)
+            for i in range(len(scopes))]
+
+
+NO_BATCH_ABOVE = 2**62  # an upper bound of batch numbers, for "every batch above"
 
 
 async def batch_sums(conn: Conn, contest: str, after: int, upto: int
@@ -202,12 +248,13 @@ async def batch_sums(conn: Conn, contest: str, after: int, upto: int
 
 
 async def ledger_cut(conn: Conn, contest: str, cut: int) -> LedgerCut:
-    """The ledger at batch `cut`: the counts and the batches above `cut` in one snapshot
-    (batches commit in number order, so it sees exactly batches 1..its newest)."""
+    """The ledger at batch `cut`: the counts, less what the batches above `cut` add, in
+    one snapshot (batches commit in number order, so it sees exactly batches 1..its
+    newest)."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         counts = await ledger_counts(conn, contest)
-        later = await batches_after(conn, contest, cut)
-    return ledger_at(counts, later, cut)
+        _, above = await batch_sums(conn, contest, cut, NO_BATCH_ABOVE)
+    return ledger_at(counts, above, cut)
 
 
 async def voter_votes_used(conn: Conn, contest: str, voter_hash: bytes) -> int:
@@ -258,17 +305,16 @@ class VoteLedger:
     async def advance(self, contest: str, known: LedgerCut, cut: int) -> LedgerCut | None:
         """The ledger at `cut` from `known` and the batches since (`tally_cut.advanced`):
         the batches up to `cut` summed by PostgreSQL (a range of the batches table, not a
-        count of every vote, and a few rows for this process to read), those above it
-        one by one, as `at` reads them."""
+        count of every vote, and a few rows for this process to read)."""
         async with self._pool.acquire(timeout=self._timeout_s) as conn:
             present, added = await batch_sums(conn, contest, known.cut, cut)
-            later = await batches_after(conn, contest, cut)
-        return advanced(known, added, present, later, cut)
+        return advanced(known, added, present, cut)
 
-    async def catch_up(self, contest: str, ledger: LedgerCut) -> None:
-        """Add to `ledger` the batches committed since it last looked."""
+    async def held(self, contest: str, scopes: list[Scope], cut: int) -> list[HeldCells]:
+        """What the ledger holds in the batches each scope holds above `cut`; call it
+        after reading the scopes, so every batch they hold is committed."""
         async with self._pool.acquire(timeout=self._timeout_s) as conn:
-            ledger.later.update(await batches_after(conn, contest, ledger.newest))
+            return await held_cells(conn, contest, scopes, cut)
 
     async def votes_used(self, contest: str, voter_hash: bytes) -> int:
         async with self._pool.acquire(timeout=self._timeout_s) as conn:

@@ -116,9 +116,10 @@ class TallyCheck:
     async def _judge(self, contest: Contest, ledger: LedgerCut) -> Judgement:
         countries = sorted(set(contest.voting_countries) | set(ledger.counts))
         scopes = await self._tallies.scopes(contest.id, countries)
-        # after the Redis read, so every batch Redis was seen holding is known here
-        await self._ledger.catch_up(contest.id, ledger)
-        return Judgement(ledger, [judge(scope, ledger) for scope in scopes])
+        # after the Redis read, so every batch Redis was seen holding is committed
+        held = await self._ledger.held(contest.id, scopes, ledger.cut)
+        return Judgement(ledger, [judge(scope, ledger, h) for scope, h in zip(scopes, held,
+                                                                               strict=True)])
 
     async def repair(self, contest: Contest, judgement: Judgement) -> int:
         """Bring the tallies at the cut to the ledger at the cut; returns votes moved."""

@@ -8,11 +8,13 @@ number order, migrations/0007), and its tally update carries the number into Red
 atomically with its increments, so Redis knows which batches its tallies hold. Then:
 
 * the ledger at cut C is every vote of batches 1..C (and of no batch: votes recorded
-  before batches were numbered). Batches above C are read with their cells, so the
-  ledger at C is the ledger read at any later moment, less what they added;
+  before batches were numbered): the ledger read at any later moment, less what the
+  batches above C added (PostgreSQL sums them);
 * the tallies at C are the tallies, less what the batches above C that Redis holds
-  added. Redis is read first and the ledger's later batches after it, so every batch
-  Redis holds is among those read;
+  added. Redis is read first and the ledger after it, so every batch Redis holds is
+  committed by then. PostgreSQL sums those batches per scope (`held_ranges` says which:
+  a few runs of numbers), so a round reads a few rows whatever the rate of batches,
+  instead of every batch since the cut into the serving process;
 * the two are the same set of batches, whatever is in flight, so any difference is
   drift: a lost update, a flush, a partial loss. Repairing it by that difference, with a
   check that no batch up to C was applied meanwhile, leaves the tallies at C equal to the
@@ -57,19 +59,21 @@ class Scope:
 
 @dataclass
 class LedgerCut:
-    """The ledger at batch `cut`, and the cells of every later batch read so far."""
+    """The ledger at batch `cut`."""
 
     cut: int
     counts: Counts  # every vote of batches 1..cut (and of no batch)
-    later: dict[int, Cells] = field(default_factory=dict)
-
-    @property
-    def newest(self) -> int:
-        """The highest batch number known to be committed."""
-        return max(self.later, default=self.cut)
 
     def total(self) -> int:
         return sum(n for row in self.counts.values() for n in row.values())
+
+
+@dataclass
+class HeldCells:
+    """What the ledger holds in the batches a scope holds above a cut, read after Redis."""
+
+    head: int  # the ledger's newest batch at that read
+    sums: Counts | None  # their cells added up; None if one of them is not in the ledger
 
 
 @dataclass
@@ -90,21 +94,32 @@ class Verdict:
         return moved
 
 
-def judge(scope: Scope, ledger: LedgerCut) -> Verdict:
+def held_ranges(scope: Scope, cut: int) -> list[tuple[int, int]]:
+    """The batches `scope` holds above `cut`, as runs (after, upto]: one run for every
+    batch up to its `top`, then the batches held one by one above it, merged where they
+    follow each other (on a cluster a scope holds long runs of them)."""
+    runs = [(cut, scope.top)] if scope.top > cut else []
+    for batch in sorted(b for b in scope.above if b > cut):
+        if runs and runs[-1][1] == batch - 1:
+            runs[-1] = (runs[-1][0], batch)
+        else:
+            runs.append((batch - 1, batch))
+    return runs
+
+
+def judge(scope: Scope, ledger: LedgerCut, held: HeldCells) -> Verdict:
     """The scope's tallies at the ledger's cut, against the ledger at that cut."""
     countries = set(scope.countries)
     want = {c: dict(row) for c, row in ledger.counts.items() if c in countries and row}
-    if scope.top > ledger.newest or any(b > ledger.newest for b in scope.above):
+    if held.sums is None or scope.top > held.head or any(b > held.head for b in scope.above):
         # it holds batches the ledger does not have: nothing it holds can be trusted
         return Verdict(scope, scope.tallies, want, True)
-    held = [b for b in scope.above if b > ledger.cut]
-    held += range(ledger.cut + 1, scope.top + 1)
     live = {c: dict(row) for c, row in scope.tallies.items()}
-    for batch in held:
-        for country, entry, votes in ledger.later[batch]:
-            if country in countries:
-                row = live.setdefault(country, {})
-                row[entry] = row.get(entry, 0) - votes
+    for country, row in held.sums.items():
+        if country in countries:
+            mine = live.setdefault(country, {})
+            for entry, votes in row.items():
+                mine[entry] = mine.get(entry, 0) - votes
     return Verdict(scope, _nonzero(live), want, False)
 
 
@@ -121,32 +136,29 @@ def differences(live: Counts, ledger: Counts) -> list[tuple[str, str, int, int]]
     return found
 
 
-def ledger_at(newest: Counts, later: dict[int, Cells], cut: int) -> LedgerCut:
-    """The ledger at `cut`, from counts read at a moment that saw every batch of `later`
-    (and no other above `cut`)."""
-    counts = {c: dict(row) for c, row in newest.items()}
-    for cells in later.values():
-        for country, entry, votes in cells:
-            row = counts.setdefault(country, {})
-            row[entry] = row.get(entry, 0) - votes
-    return LedgerCut(cut, _nonzero(counts), dict(later))
+def ledger_at(newest: Counts, above: Counts, cut: int) -> LedgerCut:
+    """The ledger at `cut`, from counts read at a moment whose batches above `cut` added
+    `above` together."""
+    return LedgerCut(cut, _added(newest, above, -1))
 
 
-def advanced(known: LedgerCut, added: Counts, present: int, later: dict[int, Cells],
-             cut: int) -> LedgerCut | None:
+def advanced(known: LedgerCut, added: Counts, present: int, cut: int) -> LedgerCut | None:
     """The ledger at `cut` (at or above `known.cut`) from the ledger at `known.cut` and
     `added`, what the `present` batches numbered above `known.cut` and up to `cut` hold
-    together; `later`, the batches above `cut`. The ledger up to a batch never changes,
-    so what was counted stays counted; None if a batch up to `cut` is missing (a
-    restored ledger): count it all again."""
+    together. The ledger up to a batch never changes, so what was counted stays counted;
+    None if a batch up to `cut` is missing (a restored ledger): count it all again."""
     if present != cut - known.cut:
         return None
-    counts = {c: dict(row) for c, row in known.counts.items()}
-    for country, row in added.items():
-        mine = counts.setdefault(country, {})
+    return LedgerCut(cut, _added(known.counts, added, 1))
+
+
+def _added(counts: Counts, more: Counts, sign: int) -> Counts:
+    summed = {c: dict(row) for c, row in counts.items()}
+    for country, row in more.items():
+        mine = summed.setdefault(country, {})
         for entry, votes in row.items():
-            mine[entry] = mine.get(entry, 0) + votes
-    return LedgerCut(cut, _nonzero(counts), dict(later))
+            mine[entry] = mine.get(entry, 0) + sign * votes
+    return _nonzero(summed)
 
 
 def _nonzero(counts: Counts) -> Counts:

@@ -15,8 +15,14 @@ import pytest
 
 from service.contests.models import ContestIn
 from service.contests.repository import ContestStore
-from service.intake.ledger import PendingVote, ledger_counts, ledger_cut, record_votes
-from service.intake.tally_cut import Counts
+from service.intake.ledger import (
+    PendingVote,
+    held_cells,
+    ledger_counts,
+    ledger_cut,
+    record_votes,
+)
+from service.intake.tally_cut import Counts, HeldCells, LedgerCut, Scope, judge
 from service.stores.postgres import connect, create_pool
 from tests.conftest import Stores
 from tests.harness.server import contest_body
@@ -124,4 +130,35 @@ async def test_the_ledger_at_a_batch_is_the_votes_of_batches_up_to_it(
         seen.append(await ledger_counts(conn, cid))
     for cut, expected in enumerate(seen):
         at = await ledger_cut(conn, cid, cut)
-        assert (at.cut, at.counts, sorted(at.later)) == (cut, expected, list(range(cut + 1, 4)))
+        assert (at.cut, at.counts) == (cut, expected)
+
+
+async def test_the_ledger_adds_up_the_batches_each_scope_holds_above_the_cut(
+        conn: asyncpg.Connection, cid: str) -> None:
+    """What the reconciler reads after Redis: per scope, the cells (of its countries) of
+    the batches it holds above the cut, added up by PostgreSQL, and the ledger's head; a
+    scope that holds a batch the ledger does not have gets no sums, and is judged
+    ahead of the ledger."""
+    pattern = [[("KZ", "UZ")], [("KZ", "UZ"), ("WW", "AM")], [("WW", "GE")] * 3, [("UZ", "KZ")]]
+    cells_of = {}
+    for n in range(1, 41):
+        cells_of[n] = pattern[n % 4]
+        await record_votes(conn, cid, votes(cid, cells_of[n]))
+    server = Scope("applied", ["KZ", "UZ", "WW"], top=30, above={33, 34, 36})
+    country = Scope("applied:WW", ["WW"], top=5, above={12, 13, 14, 15, 20})  # a cluster's
+    beyond = Scope("applied:KZ", ["KZ"], top=40, above={42})
+
+    def expected(scope: Scope) -> Counts:
+        sums: Counts = {}
+        for batch in range(11, 41):
+            for c, e in cells_of[batch] if scope.holds(batch) else []:
+                if c in scope.countries:
+                    sums.setdefault(c, {})[e] = sums.get(c, {}).get(e, 0) + 1
+        return sums
+
+    held = await held_cells(conn, cid, [server, country, beyond], 10)
+    assert held[:2] == [HeldCells(40, expected(server)), HeldCells(40, expected(country))]
+    assert held[2] == HeldCells(40, None)
+    assert judge(beyond, LedgerCut(10, {}), held[2]).ahead
+    assert await held_cells(conn, cid, [Scope("applied", ["KZ"], top=10)], 10) == [
+        HeldCells(40, {})]  # nothing held above the cut: only the head is read

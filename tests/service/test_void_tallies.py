@@ -16,7 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.intake.tally_cut import Cells, Counts, Scope, judge, ledger_at
+from service.intake.tally_cut import (
+    Cells,
+    Counts,
+    HeldCells,
+    Scope,
+    held_ranges,
+    judge,
+    ledger_at,
+)
 
 pytestmark = pytest.mark.stores_independent
 
@@ -27,6 +35,21 @@ cells_st = st.lists(st.tuples(st.sampled_from(["KZ", "UZ"]), st.sampled_from(["A
 
 def as_cells(votes: Counter[Cell]) -> Cells:
     return [(c, e, n) for (c, e), n in sorted(votes.items()) if n]
+
+
+def summed(batches: dict[int, Cells], numbers: list[int]) -> Counts:
+    """What the batches numbered `numbers` hold together, as PostgreSQL adds them up."""
+    total: Counter[Cell] = Counter()
+    for b in numbers:
+        for c, e, n in batches[b]:
+            total[(c, e)] += n
+    return as_counts(total)
+
+
+def held_by(scope: Scope, batches: dict[int, Cells], cut: int) -> HeldCells:
+    """What the ledger holds in the batches `scope` holds above `cut` (`held_ranges`)."""
+    numbers = [b for after, upto in held_ranges(scope, cut) for b in range(after + 1, upto + 1)]
+    return HeldCells(max(batches, default=0), summed(batches, numbers))
 
 
 def as_counts(votes: Counter[Cell]) -> Counts:
@@ -59,7 +82,8 @@ def test_the_reconciler_never_puts_voided_votes_back(batches: list[list[Cell]],
     scope = Scope("applied", ["KZ", "UZ"], top=0, above=set(applied),
                   tallies=as_counts(tallies))
     later = {b: cells for b, cells in batch_cells.items() if b > cut}
-    verdict = judge(scope, ledger_at(as_counts(counted), later, cut))
+    ledger = ledger_at(as_counts(counted), summed(later, sorted(later)), cut)
+    verdict = judge(scope, ledger, held_by(scope, batch_cells, cut))
     assert not verdict.ahead
     tallies.update(verdict.deltas)  # the repair; it marks batches 1..cut held
     for b in sorted(later):  # the updates still missing above the cut arrive late
