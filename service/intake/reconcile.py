@@ -176,7 +176,9 @@ class TallyCheck:
         The ledger up to a batch number never changes (a void is a batch of its own), so
         a round does not count the contest's votes again: it adds the batches committed
         since the last round's cut to that round's count (a full count at least every
-        `FULL_COUNT_S`, and whenever a batch is missing). And when the last round found
+        `FULL_COUNT_S`, and whenever a batch is missing). The batches Redis holds above
+        the cut are summed by PostgreSQL as well (`VoteLedger.held`): the event loop that
+        serves votes decodes a row per cell, not a row per batch. And when the last round found
         the tallies exact at this very cut, the ledger's head is still there and Redis
         holds exactly what it held then, this round's judgement would be the same: only
         Redis is read. Counting every vote of every contest each round held a PostgreSQL
