@@ -96,6 +96,7 @@ def aggregator_dedupe_key(aggregator_id: str, vote_id: str) -> bytes:
     return hashlib.sha256(f"agg\0{aggregator_id}\0{vote_id}".encode()).digest()
 
 
+NO_BATCH_ABOVE = 2**62  # an upper bound of batch numbers, for "every batch above"
 RECORD_VOTES_SQL = ("SELECT outcome, seq, cap, batch, receipt "
                     "FROM record_votes($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
 CONFLICT_RETRIES = 3
@@ -210,7 +211,9 @@ async def held_cells(conn: Conn, contest: str, scopes: list[Scope], cut: int
     rows = await conn.fetch(
         _HELD_CELLS_SQL, contest, [i for i, _ in wanted], [run[0] for _, run in wanted],
         [run[1] for _, run in wanted], [only[i] for i, _ in wanted])
-    head, present = 0, [0] * len(scopes)
+    head, present, expected = 0, [0] * len(scopes), [0] * len(scopes)
+    for i, (after, upto) in wanted:
+        expected[i] += upto - after
     sums: list[Counts] = [{} for _ in scopes]
     for row in rows:
         if row["s"] < 0:
@@ -219,14 +222,8 @@ async def held_cells(conn: Conn, contest: str, scopes: list[Scope], cut: int
             present[row["s"]] = int(row["n"])
         else:
             sums[row["s"]].setdefault(row["country"], {})[row["entry"]] = int(row["n"])
-    expected = [0] * len(scopes)
-    for i, (after, upto) in wanted:
-        expected[i] += upto - after
     return [HeldCells(head, sums[i] if present[i] == expected[i] else None)
             for i in range(len(scopes))]
-
-
-NO_BATCH_ABOVE = 2**62  # an upper bound of batch numbers, for "every batch above"
 
 
 async def batch_sums(conn: Conn, contest: str, after: int, upto: int

@@ -114,13 +114,8 @@ def judge(scope: Scope, ledger: LedgerCut, held: HeldCells) -> Verdict:
     if held.sums is None or scope.top > held.head or any(b > held.head for b in scope.above):
         # it holds batches the ledger does not have: nothing it holds can be trusted
         return Verdict(scope, scope.tallies, want, True)
-    live = {c: dict(row) for c, row in scope.tallies.items()}
-    for country, row in held.sums.items():
-        if country in countries:
-            mine = live.setdefault(country, {})
-            for entry, votes in row.items():
-                mine[entry] = mine.get(entry, 0) - votes
-    return Verdict(scope, _nonzero(live), want, False)
+    mine = {c: row for c, row in held.sums.items() if c in countries}
+    return Verdict(scope, _added(scope.tallies, mine, -1), want, False)
 
 
 def differences(live: Counts, ledger: Counts) -> list[tuple[str, str, int, int]]:
