@@ -91,7 +91,7 @@ class SentinelPrimary(aioredis.Redis):
 
 def _sentinel_primary(url: str, **options: Any) -> SentinelPrimary:
     address = parse_sentinel_url(url)
-    sentinels = Sentinel(address.sentinels, sentinel_kwargs={  # type: ignore[no-untyped-call]
+    sentinels = Sentinel(address.sentinels, sentinel_kwargs={
         "socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S})
     client: SentinelPrimary = sentinels.master_for(
         address.master, redis_class=SentinelPrimary, db=address.db,
