@@ -16,8 +16,11 @@ import subprocess
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from tests.harness.server import free_port
 from tests.harness.waiting import wait_until
@@ -86,7 +89,9 @@ class Reply:
 @dataclass
 class Kannel:
     folder: Path
+    box_port: int
     smsc_port: int
+    attempts: int = 1  # how many starts it took (a port taken in between costs one)
     boxes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -105,21 +110,82 @@ class Kannel:
                          for p in sorted(self.folder.glob("*.log")))
 
 
-def start_kannel(folder: Path, post_url: str) -> Kannel:
-    admin_port, box_port, smsc_port = free_port(), free_port(), free_port()
+START_ATTEMPTS = 3
+START_WITHIN_S = 30  # per box; generous, as the CI host runs two test workers beside it
+
+
+def start_kannel(folder: Path, post_url: str, *,
+                 pick_port: Callable[[], int] = free_port) -> Kannel:
+    """bearerbox, then smsbox connected to it, answering once the fake SMSC listens.
+
+    The ports are picked free before bearerbox binds them, so one can be taken in
+    between; bearerbox then panics and exits, and it is started again on fresh ports
+    (each try in a folder of its own, so its logs say what that try saw)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        kannel = _start_bearerbox(folder / f"try-{attempt}", post_url, pick_port, attempt)
+        if kannel is not None:
+            break
+    else:
+        raise RuntimeError(f"bearerbox exited at start {START_ATTEMPTS} times; the last "
+                           f"try's logs:\n{_tail(folder / f'try-{START_ATTEMPTS}')}")
+    try:
+        _start_smsbox(kannel)
+    except BaseException:
+        kannel.stop()
+        raise
+    return kannel
+
+
+def _start_bearerbox(folder: Path, post_url: str, pick_port: Callable[[], int],
+                     attempt: int) -> Kannel | None:
+    """bearerbox listening for smsbox, or None when it exited first (a port was taken)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    admin_port, box_port, smsc_port = pick_port(), pick_port(), pick_port()
     conf = folder / "kannel.conf"
     conf.write_text(kannel_conf(folder, admin_port=admin_port, box_port=box_port,
                                 smsc_port=smsc_port, post_url=post_url))
-    kannel = Kannel(folder, smsc_port)
-    out = (folder / "boxes.out").open("ab")
-    kannel.boxes.append(subprocess.Popen([BEARERBOX, str(conf)], stdout=out, stderr=out))
-    wait_until(lambda: port_open(box_port), 15, "bearerbox to listen for smsbox")
-    kannel.boxes.append(subprocess.Popen([SMSBOX, str(conf)], stdout=out, stderr=out))
-    wait_until(lambda: "connected to bearerbox" in (folder / "smsbox.log").read_text(
-        errors="replace").lower() if (folder / "smsbox.log").exists() else False, 15,
-        "smsbox to connect to bearerbox")
-    wait_until(lambda: port_open(smsc_port), 15, "the fake SMSC to listen")
+    kannel = Kannel(folder, box_port, smsc_port, attempt)
+    with (folder / "boxes.out").open("ab") as out:
+        bearerbox = subprocess.Popen([BEARERBOX, str(conf)], stdout=out, stderr=out)
+    kannel.boxes.append(bearerbox)
+    try:
+        state = wait_until(lambda: "exited" if bearerbox.poll() is not None else
+                           listens(bearerbox, box_port), START_WITHIN_S,
+                           "bearerbox to listen for smsbox")
+    except BaseException as exc:
+        kannel.stop()
+        raise RuntimeError(f"{exc}\n{_tail(folder)}") from None
+    if state == "exited":
+        return None
     return kannel
+
+
+def _start_smsbox(kannel: Kannel) -> None:
+    conf, log = kannel.folder / "kannel.conf", kannel.folder / "smsbox.log"
+    with (kannel.folder / "boxes.out").open("ab") as out:
+        kannel.boxes.append(subprocess.Popen([SMSBOX, str(conf)], stdout=out, stderr=out))
+    try:
+        wait_until(lambda: log.exists() and "connected to bearerbox" in log.read_text(
+            errors="replace").lower(), START_WITHIN_S, "smsbox to connect to bearerbox")
+        wait_until(lambda: listens(kannel.boxes[0], kannel.smsc_port), START_WITHIN_S,
+                   "the fake SMSC to listen")
+    except AssertionError as exc:
+        raise RuntimeError(f"{exc}\n{_tail(kannel.folder)}") from None
+
+
+def _tail(folder: Path) -> str:
+    return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-2000:]}"
+                     for p in sorted(folder.glob("*.out")) + sorted(folder.glob("*.log")))
+
+
+def listens(proc: subprocess.Popen[bytes], port: int) -> bool:
+    """`proc` itself listens on `port`: a connect would also succeed to whoever took the
+    port first, which is the case this has to tell apart."""
+    try:
+        return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                   for c in psutil.Process(proc.pid).net_connections("tcp"))
+    except psutil.NoSuchProcess:
+        return False
 
 
 def port_open(port: int) -> bool:
