@@ -82,8 +82,8 @@ def run_bench(plan: Plan, out_dir: Path, baseline: tuple[str, dict[str, Any]] | 
               help="First run REV's own bench on this host (same options) and put both "
                    "runs side by side in the report.")
 @click.option("--record-baseline", is_flag=True,
-              help="Make this run the regression guard's baseline for this host class "
-                   "(loadtests/bench/baselines.json).")
+              help="Make this run the regression guard's baseline for this host class at "
+                   "this host speed (loadtests/bench/baselines.json).")
 def main(quick: bool, duration: float | None, concurrency: int, ws_clients: int | None,
          two_workers: bool | None, out_dir: str | None, baseline_commit: str | None,
          record_baseline: bool) -> None:
