@@ -6,6 +6,8 @@ the scenarios themselves and counted as successes, so any failure here is real.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
 import os
 import subprocess
@@ -25,6 +27,7 @@ from loadtests.bench.runner import Bench, open_contest
 from loadtests.bench.sampling import ProcessGroups
 from loadtests.bench.stats import bucket_counts, parse_histogram
 from tests.conftest import REPO, LiveServer, Stores, start_server
+from tests.harness.waiting import WaitTimeout, wait_until
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     # scenario: users, and request names that must show up
@@ -35,6 +38,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "full_show": {"users": 12, "names": {"vote", "batch", "connect", "window closed"}},
 }
 RUN_S = 10
+RUN_LIMIT_S = 90  # and at most this long (Locust's own `-t`, a backstop)
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +52,24 @@ def load_server(stores: Stores, tmp_path_factory: pytest.TempPathFactory
     server.stop()
 
 
+def exercised(csv_stats: Path) -> set[str]:
+    """The request names a running Locust has counted (its CSV, rewritten every second)."""
+    if not csv_stats.is_file():
+        return set()
+    with csv_stats.open(newline="") as handle:
+        return {row["Name"] for row in csv.DictReader(handle)
+                if row.get("Name") not in (None, "Aggregated") and int(row["Request Count"] or 0)}
+
+
 @pytest.fixture(scope="module")
 def locust_runs(load_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[dict[str, tuple[int, list[dict[str, Any]], str]]]:
-    """All five scenarios at once (each with its own contest), a few seconds each."""
+    """All five scenarios at once (each with its own contest), for RUN_S seconds and then
+    until each has sent every request it must, stopped with SIGTERM (Locust then prints
+    its JSON summary and exits as `-t` would).
+
+    Not a fixed `-t`: on a slow host, with the suite's other workers busy, five Locust
+    processes took most of 10 s to start, and jury_night sent nothing in that time."""
     live_server = load_server
     folder = tmp_path_factory.mktemp("locust")
     env = dict(os.environ, SILKVOTE_URL=live_server.base_url,
@@ -64,13 +82,21 @@ def locust_runs(load_server: LiveServer, tmp_path_factory: pytest.TempPathFactor
         users = scenario["users"]
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", "locust", "-f", f"loadtests/{name}.py", "--headless",
-             "-u", str(users), "-r", str(users), "-t", f"{RUN_S}s", "-H", live_server.base_url,
-             "--json", "--only-summary", "--stop-timeout", "3", "--loglevel", "WARNING"],
+             "-u", str(users), "-r", str(users), "-t", f"{RUN_LIMIT_S}s",
+             "-H", live_server.base_url, "--json", "--only-summary", "--stop-timeout", "3",
+             "--csv", str(folder / name), "--loglevel", "WARNING"],
             cwd=REPO, env=env, stdout=subprocess.PIPE,
             stderr=(folder / f"{name}.log").open("wb"))
+    time.sleep(RUN_S)  # the scenarios run at least this long: what the smoke is about
+    with contextlib.suppress(WaitTimeout):  # the test of each scenario says what it missed
+        wait_until(lambda: all(SCENARIOS[n]["names"] <= exercised(folder / f"{n}_stats.csv")
+                               for n in procs), RUN_LIMIT_S - RUN_S,
+                   "every scenario to send each request it must", interval_s=0.5)
+    for proc in procs.values():
+        proc.terminate()
     results = {}
     for name, proc in procs.items():
-        out, _ = proc.communicate(timeout=90)
+        out, _ = proc.communicate(timeout=60)
         stats = json.loads(out.decode() or "[]")
         results[name] = (proc.returncode, stats, (folder / f"{name}.log").read_text()[-3000:])
     yield results
