@@ -32,14 +32,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy scoring service
 
-## Both passes run on three pytest workers, a test file each at a time (a file's tests
+## Both passes run on two pytest workers, a test file each at a time (a file's tests
 ## share their module's servers). In the embedded pass every worker starts stores of
 ## its own; in the external pass each takes a database of its own on the machine's
 ## PostgreSQL and a Redis database number of its own (tests/harness/stores.py).
-## Three on two cores: much of a test's time is waiting (browsers, outages, deadlines),
-## and on a slow host (sum(range(1000)) in 28 µs) the embedded pass took 587 s with
-## three workers against 633-654 s with two.
-TEST_WORKERS ?= 3
+## Not three: on a slow 2-core host (sum(range(1000)) in 28 µs) three took 587-783 s for
+## the embedded pass and 238 s for the external one, two 633-654 s and 159 s.
+TEST_WORKERS ?= 2
 
 test-embedded: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
