@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from service.contests.schedule_store import ScheduleStore
+from service.core.background import stop_tasks
 from service.stores.lease import RedisLease
 
 log = logging.getLogger("silkvote.schedule")
@@ -45,8 +46,7 @@ class WindowScheduler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_tasks([self._task])
 
     async def _run(self) -> None:
         woke_for_due = False

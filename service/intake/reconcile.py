@@ -25,6 +25,7 @@ from service.contests.cache import ContestCache
 from service.contests.models import Contest
 from service.contests.repository import ContestStore
 from service.core import metrics
+from service.core.background import stop_tasks
 from service.intake.ledger import VoteLedger
 from service.intake.tallies import TALLY_UPDATE_TIMEOUT_S, LiveTallies
 from service.intake.tally_cut import LedgerCut, Scope, Verdict, differences, judge
@@ -244,8 +245,7 @@ class Reconciler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_tasks([self._task])
 
     async def _run(self) -> None:
         while True:

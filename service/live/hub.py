@@ -24,6 +24,7 @@ from litestar.types import WebSocketSendEvent
 from service.contests.cache import ContestCache
 from service.contests.events import ContestEvent
 from service.core import metrics
+from service.core.background import stop_tasks
 from service.live.eager import start_eagerly
 from service.live.heap import HeapPolicy
 from service.live.wire import WriteFrame, text_frame
@@ -173,9 +174,7 @@ class LeaderboardHub:
                        asyncio.create_task(self._tick(), name="hub-tick")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
         for feed in self._feeds.values():
             for sub in feed.subscribers:
                 sub.stop()

@@ -27,6 +27,7 @@ import asyncpg
 from scoring import result_to_json, score
 from service.contests.models import Contest
 from service.contests.repository import fetch_contest
+from service.core.background import stop_tasks
 from service.core.errors import ApiError, not_found
 from service.results.sheet import contest_sheet
 from service.seal import repository as sql
@@ -61,9 +62,7 @@ class Sealer:
         return None
 
     async def stop(self) -> None:
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await stop_tasks(list(self._running))
 
     def seal_when_ready(self, contest: Contest,
                         announce: Callable[[str], Awaitable[None]]) -> None:
