@@ -161,6 +161,5 @@ def record_baseline(headline: dict[str, Any], facts: dict[str, str],
     kept = [b for b in baselines.get(cls, []) if speed and b.host_speed_us
             and max(speed, b.host_speed_us) / min(speed, b.host_speed_us) > SAME_SPEED]
     baselines[cls] = sorted([*kept, entry], key=lambda b: b.host_speed_us or 0.0)
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(
-        {c: b[0] if len(b) == 1 else b for c, b in baselines.items()}), indent=1) + b"\n")
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(baselines), indent=1) + b"\n")
     return entry

@@ -18,6 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -106,8 +107,10 @@ class Kannel:
                 proc.wait()
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:]
-                         for p in sorted(self.folder.glob("*.log")))
+        """The boxes' output and log files, the tail of each under its name."""
+        return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}"
+                         for p in sorted(self.folder.glob("*.out"))
+                         + sorted(self.folder.glob("*.log")))
 
 
 START_ATTEMPTS = 3
@@ -122,23 +125,32 @@ def start_kannel(folder: Path, post_url: str, *,
     between; bearerbox then panics and exits, and it is started again on fresh ports
     (each try in a folder of its own, so its logs say what that try saw)."""
     for attempt in range(1, START_ATTEMPTS + 1):
-        kannel = _start_bearerbox(folder / f"try-{attempt}", post_url, pick_port, attempt)
-        if kannel is not None:
-            break
-    else:
-        raise RuntimeError(f"bearerbox exited at start {START_ATTEMPTS} times; the last "
-                           f"try's logs:\n{_tail(folder / f'try-{START_ATTEMPTS}')}")
-    try:
-        _start_smsbox(kannel)
-    except BaseException:
-        kannel.stop()
-        raise
-    return kannel
+        kannel = _launch_bearerbox(folder / f"try-{attempt}", post_url, pick_port, attempt)
+        bearerbox = kannel.boxes[0]
+        try:
+            wait_until(partial(_settled, bearerbox, kannel.box_port), START_WITHIN_S,
+                       "bearerbox to listen for smsbox")
+            if bearerbox.poll() is None:
+                _start_smsbox(kannel)
+                return kannel
+        except AssertionError as exc:
+            kannel.stop()
+            raise RuntimeError(f"{exc}\n{kannel.logs()}") from None
+        except BaseException:
+            kannel.stop()
+            raise
+        kannel.stop()  # exited: reaped, and the next try gets fresh ports
+    raise RuntimeError(f"bearerbox exited at start {START_ATTEMPTS} times; the last "
+                       f"try's logs:\n{kannel.logs()}")
 
 
-def _start_bearerbox(folder: Path, post_url: str, pick_port: Callable[[], int],
-                     attempt: int) -> Kannel | None:
-    """bearerbox listening for smsbox, or None when it exited first (a port was taken)."""
+def _settled(bearerbox: subprocess.Popen[bytes], box_port: int) -> bool:
+    """bearerbox listens for smsbox, or has exited (a port it needed was taken)."""
+    return bearerbox.poll() is not None or listens(bearerbox, box_port)
+
+
+def _launch_bearerbox(folder: Path, post_url: str, pick_port: Callable[[], int],
+                      attempt: int) -> Kannel:
     folder.mkdir(parents=True, exist_ok=True)
     admin_port, box_port, smsc_port = pick_port(), pick_port(), pick_port()
     conf = folder / "kannel.conf"
@@ -146,17 +158,7 @@ def _start_bearerbox(folder: Path, post_url: str, pick_port: Callable[[], int],
                                 smsc_port=smsc_port, post_url=post_url))
     kannel = Kannel(folder, box_port, smsc_port, attempt)
     with (folder / "boxes.out").open("ab") as out:
-        bearerbox = subprocess.Popen([BEARERBOX, str(conf)], stdout=out, stderr=out)
-    kannel.boxes.append(bearerbox)
-    try:
-        state = wait_until(lambda: "exited" if bearerbox.poll() is not None else
-                           listens(bearerbox, box_port), START_WITHIN_S,
-                           "bearerbox to listen for smsbox")
-    except BaseException as exc:
-        kannel.stop()
-        raise RuntimeError(f"{exc}\n{_tail(folder)}") from None
-    if state == "exited":
-        return None
+        kannel.boxes.append(subprocess.Popen([BEARERBOX, str(conf)], stdout=out, stderr=out))
     return kannel
 
 
@@ -164,18 +166,10 @@ def _start_smsbox(kannel: Kannel) -> None:
     conf, log = kannel.folder / "kannel.conf", kannel.folder / "smsbox.log"
     with (kannel.folder / "boxes.out").open("ab") as out:
         kannel.boxes.append(subprocess.Popen([SMSBOX, str(conf)], stdout=out, stderr=out))
-    try:
-        wait_until(lambda: log.exists() and "connected to bearerbox" in log.read_text(
-            errors="replace").lower(), START_WITHIN_S, "smsbox to connect to bearerbox")
-        wait_until(lambda: listens(kannel.boxes[0], kannel.smsc_port), START_WITHIN_S,
-                   "the fake SMSC to listen")
-    except AssertionError as exc:
-        raise RuntimeError(f"{exc}\n{_tail(kannel.folder)}") from None
-
-
-def _tail(folder: Path) -> str:
-    return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-2000:]}"
-                     for p in sorted(folder.glob("*.out")) + sorted(folder.glob("*.log")))
+    wait_until(lambda: log.exists() and "connected to bearerbox" in log.read_text(
+        errors="replace").lower(), START_WITHIN_S, "smsbox to connect to bearerbox")
+    wait_until(lambda: listens(kannel.boxes[0], kannel.smsc_port), START_WITHIN_S,
+               "the fake SMSC to listen")
 
 
 def listens(proc: subprocess.Popen[bytes], port: int) -> bool:
@@ -186,14 +180,6 @@ def listens(proc: subprocess.Popen[bytes], port: int) -> bool:
                    for c in psutil.Process(proc.pid).net_connections("tcp"))
     except psutil.NoSuchProcess:
         return False
-
-
-def port_open(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def decode_reply(kind: str, data: str) -> str:
