@@ -25,9 +25,13 @@ waits for its client is put in a dict that one timer per event loop sweeps every
 `SWEEP_EVERY_S`; none is started per request or per connection, so a deadline fires up
 to that much late.
 
-This subclasses uvicorn's protocol and reads its per-request state (`scope`, `cycle`,
-the cycle's `more_body`, `response_started` and `message_event`): checked against the
-uvicorn versions pyproject.toml allows.
+It is also where a request the served app answers directly (`http_direct.py`, the
+single vote) is handed over, in `_start_asgi_task`.
+
+This subclasses uvicorn's protocol, overrides its `_start_asgi_task` and reads its
+per-request state (`scope`, `cycle`, the cycle's `more_body`, `response_started` and
+`message_event`; `http_direct.Exchange` reads a few more): checked against the uvicorn
+versions pyproject.toml allows.
 """
 
 from __future__ import annotations
@@ -39,11 +43,17 @@ import weakref
 from typing import Any, Literal
 
 import msgspec
+from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 from service.core.errors import ApiError, ErrorBody, ErrorDetail
+from service.core.http_direct import DirectApp, Exchange, run_directly
 from service.core.http_writes import HeadWithBody
 
 SWEEP_EVERY_S = 0.5
@@ -163,6 +173,7 @@ class SlowClientProtocol(HttpToolsProtocol):
         self.phase = Phase.IDLE
         self.deadline = 0.0
         self._deadlines = deadlines_of(self.loop)
+        self._direct_app = self.app if isinstance(self.app, DirectApp) else None
 
     def _enter(self, phase: Phase, limit_s: float = 0.0) -> None:
         self.phase = phase
@@ -190,6 +201,16 @@ class SlowClientProtocol(HttpToolsProtocol):
         if cycle is not None and cycle.scope is self.scope:  # not an upgrade: a new cycle
             cycle.transport = self._writes  # type: ignore[assignment]
             self._writes.next_response()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        """uvicorn starts each request's cycle here (and a pipelined one once its turn
+        comes): a request the served app answers directly (`http_direct`) runs in the
+        same kind of task, through the same `run_asgi`, with its handler as the app."""
+        handler = (self._direct_app.direct(cycle.scope)
+                   if self._direct_app is not None and app is self.app else None)
+        if handler is not None:
+            app = run_directly(handler, Exchange(cycle, self._writes))
+        super()._start_asgi_task(cycle, app)
 
     def handle_websocket_upgrade(self) -> None:
         self._enter(Phase.UPGRADED)

@@ -49,6 +49,11 @@ class HeadWithBody:
         else:
             self._transport.write(data)
 
+    def write_whole(self, data: bytes) -> None:
+        """A whole response in one write (`http_direct.Exchange`): nothing of it is held."""
+        self._first = False
+        self.write(data)
+
     def flush(self) -> None:
         held = self._held
         if held is not None:

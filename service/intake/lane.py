@@ -1,4 +1,4 @@
-"""The vote lane: `POST /api/v1/contests/{cid}/votes` answered at the ASGI level.
+"""The vote lane: `POST /api/v1/contests/{cid}/votes` answered beside the framework.
 
 Why it exists: a single vote does one token check, one dict lookup of the contest and
 one trip to the committer, yet Litestar's generic path (routing, a Request object,
@@ -6,14 +6,19 @@ dependency resolution for `rt` and the voter, signature-model validation, a Resp
 object and its header assembly) cost about as much CPU as the vote's own work. At a
 televote peak that is the largest bill of the service tier (docs/scaling.md).
 
-The lane is what uvicorn calls first (`create_served_app()` in `service/app.py`: the lane
-in front of the Litestar app), so a vote passes neither Litestar's entry point nor the
-three middlewares around the router; each was a coroutine layer, a `send` wrapper or
-both, about a tenth of a vote's CPU together (issue 21's profile).
-What they do for every request, the lane does for its votes by calling their own
-functions, in their order: the client address behind trusted proxies
+The lane is the app uvicorn serves (`create_served_app()` in `service/app.py`: the lane
+in front of the Litestar app), and a `DirectApp`: the HTTP protocol hands it each vote
+with the body already read and takes its answer in one write (`core/http_direct.py`), so
+a vote passes neither uvicorn's ASGI `receive` and `send`, nor Litestar's entry point,
+nor the three middlewares around the router. Each of those was a coroutine layer, a
+`send` wrapper or both (issue 21's profiles).
+What the middlewares do for every request, the lane does for its votes by calling their
+own functions, in their order: the client address behind trusted proxies
 (`security/client_address.py`), the request id, latency series and access line
 (`core/logs.py`), then the refusals by shape (`security/request_shape.py`).
+
+Under a server other than `SlowClientProtocol`, nothing is answered directly and votes
+take the framework's route.
 
 What it must keep (and `tests/service/test_vote_lane.py` checks against the framework's
 own answers): the same status codes and error bodies, the same auth and limits (it
@@ -25,6 +30,7 @@ entry (the Litestar route stays declared, and answers whenever the lane is off:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +49,7 @@ from service.core.errors import (
     ErrorBody,
     ErrorDetail,
 )
+from service.core.http_direct import DirectApp, DirectHandler, Exchange
 from service.core.logs import request_done
 from service.core.request_context import REQUEST_ID_HEADER, bind, request_id_of
 from service.intake.models import VoteIn
@@ -69,8 +76,9 @@ class _Refusal(Exception):
         self.message = message
 
 
-class VoteLane:
-    """ASGI wrapper: single votes here, every other request to the wrapped app."""
+class VoteLane(DirectApp):
+    """The served app: single votes answered directly, every other request (and every
+    request when not served by `SlowClientProtocol`) by the wrapped app."""
 
     def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime], max_body: int,
                  cors: CORSConfig, client_rule: ClientAddressRule | None) -> None:
@@ -88,21 +96,25 @@ class VoteLane:
         self._typed = msgspec.json.Decoder(VoteIn, strict=False).decode
 
     def __call__(self, scope: Any, receive: Receive, send: Send) -> Awaitable[None]:
-        """The awaitable that answers the request. Not a coroutine itself: a vote's own
-        coroutine is then one frame fewer to suspend and resume, and so is every other
-        request's."""
-        if scope["type"] == "http" and scope["method"] == "POST":
+        """The wrapped app's awaitable, not a coroutine of this one: a request that is not
+        answered directly pays one call here, not one more frame to suspend and resume."""
+        return self.app(scope, receive, send)
+
+    def direct(self, scope: Any) -> DirectHandler | None:
+        """`POST /api/v1/contests/{cid}/votes`, matched as the router would match it."""
+        if scope["method"] == "POST":
             path = scope["path"]
             if path.endswith(_SUFFIX) and path.startswith(_PREFIX):
                 cid = path[len(_PREFIX):-len(_SUFFIX)]
                 if cid and "/" not in cid:
-                    return self._vote(scope, receive, send, cid)
-        return self.app(scope, receive, send)
+                    return functools.partial(self._vote, cid=cid)
+        return None
 
-    async def _vote(self, scope: Any, receive: Receive, send: Send, cid: str) -> None:
+    async def _vote(self, exchange: Exchange, cid: str) -> None:
         """The outer middlewares' work for this request, then the vote (class docstring),
         with `cast_vote` the only coroutine frames a vote passes: it suspends once, on
         the committer's future."""
+        scope = exchange.scope
         if self._client_rule is not None:
             self._client_rule.rewrite(scope)
         started = time.perf_counter()
@@ -121,7 +133,9 @@ class VoteLane:
                 try:
                     # the framework's order: JSON syntax, then the voter's claims (a
                     # dependency), then the body's fields (its signature model)
-                    body = await self._body(receive)
+                    body = exchange.complete_body()
+                    if body is None or len(body) > self._max_body:
+                        body = await self._body(exchange.receive, body)
                     data = self._fast_decode(body)  # one typed pass when the body is good
                     if data is None:
                         raw = self._parse(body)
@@ -136,11 +150,8 @@ class VoteLane:
                     status, body, retry_after = self._failed(exc, scope)
                 headers = self._headers(scope, body, retry_after)
             headers.append((REQUEST_ID_HEADER, request_id.encode()))
-            message: Any = {"type": "http.response.start", "status": status,
-                            "headers": headers}
-            await send(message)
-            message = {"type": "http.response.body", "body": body}
-            await send(message)
+            await exchange.drain()
+            exchange.respond(status, headers, body)
         finally:
             request_done(scope, status, started, token)
 
@@ -167,20 +178,25 @@ class VoteLane:
         log.error("unhandled error on POST %s", scope["path"], exc_info=exc)
         return 500, self._error("internal_error", "internal error; the incident was logged"), None
 
-    async def _body(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        more = True
+    async def _body(self, receive: Callable[[], Awaitable[Any]], whole: bytes | None
+                    ) -> bytes:
+        """The body read part by part (when it had not all come with the head), or
+        `whole` refused for its size."""
+        chunks: list[bytes] = [] if whole is None else [whole]
+        size = 0 if whole is None else len(whole)
+        more = whole is None
         while more:
             message: Any = await receive()
             if message["type"] == "http.disconnect":
                 raise ApiError(400, "invalid_body", "the client went away mid-body")
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise ApiError(400, "body_too_large", "request body is too large")
             chunks.append(chunk)
             more = message.get("more_body", False)
+            if size > self._max_body:
+                break
+        if size > self._max_body:
+            raise ApiError(400, "body_too_large", "request body is too large")
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _rt(self) -> Runtime:

@@ -90,3 +90,14 @@ async def test_a_close_sends_the_held_head_first_and_nothing_is_written_after_it
 async def test_anything_else_is_the_transports_own() -> None:
     writes, _ = writer()
     assert writes.get_extra_info("peername") == "extra peername"
+
+
+async def test_a_whole_response_leaves_in_one_write_even_when_a_head_was_awaited() -> None:
+    """A directly answered request writes head and body together (core/http_direct.py):
+    armed for a head, the writer holds nothing of it."""
+    writes, transport = writer()
+    writes.next_response()
+    writes.write_whole(b"HEADBODY")
+    assert transport.writes == [b"HEADBODY"]
+    writes.write(b"NEXT")
+    assert transport.writes == [b"HEADBODY", b"NEXT"]
