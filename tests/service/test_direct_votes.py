@@ -111,20 +111,14 @@ def test_pipelined_votes_are_answered_in_order_on_one_connection(
     assert retry[0] == 200 and msgspec.json.decode(retry[2])["duplicate"] is True
 
 
-def test_connection_close_is_said_and_done(live_server: LiveServer,
-                                           open_contest: tuple[str, str]) -> None:
-    head, body = vote_request(*open_contest, "closing", extra="Connection: close\r\n")
-    with connect(live_server) as sock:
-        sock.sendall(head + body)
-        answers = Answers(sock)
-        status, headers, _ = answers.next()
-        assert (status, headers["connection"]) == (201, "close")
-        assert answers.eof()
-
-
-def test_an_http_1_0_vote_is_answered_and_its_connection_closed(
-        live_server: LiveServer, open_contest: tuple[str, str]) -> None:
-    head, body = vote_request(*open_contest, "old-client", version="1.0")
+@pytest.mark.parametrize(("key", "version", "extra"), [
+    ("closing", "1.1", "Connection: close\r\n"),  # the client asks for it
+    ("old-client", "1.0", ""),  # HTTP/1.0 without keep-alive: the server must close
+])
+def test_a_vote_that_ends_its_connection_says_so_and_closes_it(
+        live_server: LiveServer, open_contest: tuple[str, str], key: str, version: str,
+        extra: str) -> None:
+    head, body = vote_request(*open_contest, key, version=version, extra=extra)
     with connect(live_server) as sock:
         sock.sendall(head + body)
         answers = Answers(sock)
