@@ -142,3 +142,24 @@ def test_a_refused_vote_is_answered_whole_with_the_date(live_server: LiveServer,
     assert status == 401 and set(msgspec.json.decode(answer)["error"]) == {"code", "message"}
     assert headers["date"] and "connection" not in headers
     assert after[0] == 200
+
+
+@pytest.mark.parametrize("parts", [1, 40])
+def test_an_oversized_vote_is_refused_body_too_large_however_it_arrives(
+        live_server: LiveServer, open_contest: tuple[str, str], parts: int) -> None:
+    """Over MAX_BODY_BYTES (4 MiB by default), whether the parser had the whole body
+    before the vote was handed over or it is still coming: `400 body_too_large`, as on
+    every other route."""
+    cid, token = open_contest
+    body = b'{"entry":"AZ","key":"big","pad":"' + b"x" * (5 * 1024 * 1024) + b'"}'
+    head = (f"POST /api/v1/contests/{cid}/votes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    step = len(body) // parts + 1
+    with connect(live_server) as sock:
+        sock.sendall(head + body[:step])
+        for start in range(step, len(body), step):
+            sock.sendall(body[start:start + step])
+        status, _, answer = Answers(sock).next()
+    assert status == 400
+    assert msgspec.json.decode(answer)["error"]["code"] == "body_too_large"

@@ -184,3 +184,12 @@ def test_no_answer_names_the_server_software(live_server: LiveServer,
     assert vote.status_code == 409 and health.status_code == 200
     assert "server" not in vote.headers and "server" not in health.headers
     assert vote.headers["date"] and health.headers["date"]  # RFC 9110: a server with a clock
+
+
+def test_an_oversized_vote_gets_the_frameworks_answer(
+        live_server: LiveServer, framework_server: LiveServer, contest: dict[str, str]) -> None:
+    body = b'{"entry":"AZ","key":"big","pad":"' + b"x" * (5 * 1024 * 1024) + b'"}'
+    status, answer, _ = same_answer(live_server, framework_server, contest["cid"], body,
+                                    {"Authorization": f"Bearer {contest['token']}",
+                                     "Content-Type": "application/json"})
+    assert status == 400 and b"body_too_large" in answer
