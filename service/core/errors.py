@@ -49,6 +49,11 @@ def invalid_body(message: str) -> ApiError:
     return ApiError(400, "invalid_body", message)
 
 
+def body_too_large() -> ApiError:
+    """A body over MAX_BODY_BYTES (the API contract lists it under 400, not 413)."""
+    return ApiError(400, "body_too_large", "request body is too large")
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
@@ -98,8 +103,8 @@ def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[bytes
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Framework refusals (routing, body decoding, size limits) in our error shape."""
     status = exc.status_code
-    if status == 413:  # the API contract lists "too large" under 400
-        return error_response(400, "body_too_large", "request body is too large")
+    if status == 413:
+        return handle_api_error(request, body_too_large())
     message = exc.detail or "request refused"
     if isinstance(exc, ValidationException) and exc.extra:
         message = f"{message}: {_describe_validation(exc.extra)}"

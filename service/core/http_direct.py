@@ -21,7 +21,6 @@ requests take the framework's route: same answers, more CPU.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,8 +28,6 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, RequestResponseCycle
 
 from service.core.http_writes import HeadWithBody
-
-log = logging.getLogger("silkvote.http")
 
 # what uvicorn refuses in a header value (`send`): a control character could split the head
 _BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
@@ -42,14 +39,25 @@ class Exchange:
     of it, and one call to answer. What uvicorn's `send` does for every answer is done
     here too: its default headers (`date`), `connection: close` when the connection is
     not kept alive, the cycle's completion (keep-alive, the next pipelined request), and
-    nothing written to a client that has gone."""
+    nothing written to a client that has gone.
 
-    __slots__ = ("_cycle", "_writes", "scope")
+    It is also the ASGI app uvicorn's `run_asgi` runs for the cycle (`__call__`), so an
+    exception in the handler, or a handler that never answered, gets uvicorn's own 500."""
 
-    def __init__(self, cycle: RequestResponseCycle, writes: HeadWithBody) -> None:
+    __slots__ = ("_cycle", "_handler", "_writes")
+
+    def __init__(self, cycle: RequestResponseCycle, writes: HeadWithBody,
+                 handler: DirectHandler) -> None:
         self._cycle = cycle
         self._writes = writes
-        self.scope: Any = cycle.scope
+        self._handler = handler
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        return self._handler(self)
+
+    @property
+    def scope(self) -> Any:
+        return self._cycle.scope
 
     def complete_body(self) -> bytes | None:
         """The whole body when the parser has read all of it (a vote's head and body
@@ -107,14 +115,3 @@ class DirectApp:
         """The handler that answers this HTTP request directly, or None for the app's
         ASGI call. Asked once per request, with the head parsed: keep it cheap."""
         return None
-
-
-def run_directly(handler: DirectHandler, exchange: Exchange) -> Callable[[Any, Any, Any],
-                                                                         Awaitable[None]]:
-    """`handler` as the ASGI app of one request cycle, so that uvicorn's `run_asgi`
-    runs it: an exception, or a handler that never answered, gets uvicorn's own 500."""
-
-    def app(scope: Any, receive: Any, send: Any) -> Awaitable[None]:
-        return handler(exchange)
-
-    return app

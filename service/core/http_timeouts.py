@@ -53,7 +53,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.server import ServerState
 
 from service.core.errors import ApiError, ErrorBody, ErrorDetail
-from service.core.http_direct import DirectApp, Exchange, run_directly
+from service.core.http_direct import DirectApp, Exchange
 from service.core.http_writes import HeadWithBody
 
 SWEEP_EVERY_S = 0.5
@@ -209,7 +209,7 @@ class SlowClientProtocol(HttpToolsProtocol):
         handler = (self._direct_app.direct(cycle.scope)
                    if self._direct_app is not None and app is self.app else None)
         if handler is not None:
-            app = run_directly(handler, Exchange(cycle, self._writes))
+            app = Exchange(cycle, self._writes, handler)
         super()._start_asgi_task(cycle, app)
 
     def handle_websocket_upgrade(self) -> None:

@@ -48,6 +48,7 @@ from service.core.errors import (
     ApiError,
     ErrorBody,
     ErrorDetail,
+    body_too_large,
 )
 from service.core.http_direct import DirectApp, DirectHandler, Exchange
 from service.core.logs import request_done
@@ -134,8 +135,10 @@ class VoteLane(DirectApp):
                     # the framework's order: JSON syntax, then the voter's claims (a
                     # dependency), then the body's fields (its signature model)
                     body = exchange.complete_body()
-                    if body is None or len(body) > self._max_body:
-                        body = await self._body(exchange.receive, body)
+                    if body is None:
+                        body = await self._body(exchange.receive)
+                    elif len(body) > self._max_body:
+                        raise body_too_large()
                     data = self._fast_decode(body)  # one typed pass when the body is good
                     if data is None:
                         raw = self._parse(body)
@@ -178,25 +181,21 @@ class VoteLane(DirectApp):
         log.error("unhandled error on POST %s", scope["path"], exc_info=exc)
         return 500, self._error("internal_error", "internal error; the incident was logged"), None
 
-    async def _body(self, receive: Callable[[], Awaitable[Any]], whole: bytes | None
-                    ) -> bytes:
-        """The body read part by part (when it had not all come with the head), or
-        `whole` refused for its size."""
-        chunks: list[bytes] = [] if whole is None else [whole]
-        size = 0 if whole is None else len(whole)
-        more = whole is None
+    async def _body(self, receive: Callable[[], Awaitable[Any]]) -> bytes:
+        """The body read part by part, when it had not all come with the head."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
         while more:
             message: Any = await receive()
             if message["type"] == "http.disconnect":
                 raise ApiError(400, "invalid_body", "the client went away mid-body")
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
+            if size > self._max_body:
+                raise body_too_large()
             chunks.append(chunk)
             more = message.get("more_body", False)
-            if size > self._max_body:
-                break
-        if size > self._max_body:
-            raise ApiError(400, "body_too_large", "request body is too large")
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _rt(self) -> Runtime:

@@ -30,9 +30,10 @@ def open_contest(live_server: LiveServer) -> Iterator[tuple[str, str]]:
 
 
 def vote_request(cid: str, token: str, key: str, *, version: str = "1.1",
-                 extra: str = "") -> tuple[bytes, bytes]:
-    """(head, body) of a vote for AZ under the retry key `key`."""
-    body = msgspec.json.encode({"entry": "AZ", "key": key})
+                 extra: str = "", pad: int = 0) -> tuple[bytes, bytes]:
+    """(head, body) of a vote for AZ under the retry key `key`, its body `pad` bytes
+    longer than it needs to be."""
+    body = msgspec.json.encode({"entry": "AZ", "key": key} | ({"pad": "x" * pad} if pad else {}))
     head = (f"POST /api/v1/contests/{cid}/votes HTTP/{version}\r\nHost: 127.0.0.1\r\n"
             f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nX-Request-ID: {key}\r\n{extra}\r\n")
@@ -150,11 +151,7 @@ def test_an_oversized_vote_is_refused_body_too_large_however_it_arrives(
     """Over MAX_BODY_BYTES (4 MiB by default), whether the parser had the whole body
     before the vote was handed over or it is still coming: `400 body_too_large`, as on
     every other route."""
-    cid, token = open_contest
-    body = b'{"entry":"AZ","key":"big","pad":"' + b"x" * (5 * 1024 * 1024) + b'"}'
-    head = (f"POST /api/v1/contests/{cid}/votes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head, body = vote_request(*open_contest, "big", pad=5 * 1024 * 1024)
     step = len(body) // parts + 1
     with connect(live_server) as sock:
         sock.sendall(head + body[:step])
